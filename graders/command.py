@@ -1,0 +1,62 @@
+"""The pytest command line of a grading child (grading and collection share it)."""
+
+from __future__ import annotations
+
+from .catalog import Kata
+from .workdir import HIDDEN, PUBLIC, WorkDir
+
+def pytest_argv(
+    kata: Kata,
+    wd: WorkDir,
+    *,
+    seed: int,
+    device: str = "cpu",
+    markers: str | None = None,
+    select: list[str] | None = None,
+    include_public: bool = False,
+    net_allow: tuple[str, ...] = (),
+    redis_url: str | None = None,
+    collect_only: bool = False,
+) -> list[str]:
+    """``python -I -m pytest ...`` for one run in ``wd``.
+
+    ``select`` holds hidden-suite test ids as the result shows them
+    (``test_x.py::test_y``); ``None`` runs the whole suite.
+    """
+    argv = [
+        "python", "-I", "-m", "pytest",
+        "-c", str(wd.work / "pytest.ini"), "--rootdir", str(wd.work),
+        "-p", "graders.harness.plugin",
+        "--kata-report", str(wd.report),
+        "--kata-seed", str(seed),
+        "--kata-device", device,
+        "--kata-reference", str(kata.reference_dir),
+        "--kata-modules", ",".join(kata.meta.modules),
+        "--hypothesis-seed", str(seed),
+        "-q", "--tb=short", "--no-header", "-rN",
+    ]  # fmt: skip
+    if net_allow:
+        argv += ["--kata-net-allow", ",".join(net_allow)]
+    if redis_url:
+        argv += ["--kata-redis-url", redis_url]
+    if markers:
+        argv += ["-m", markers]
+    if collect_only:
+        argv.append("--collect-only")
+    if select is None:
+        argv.append(HIDDEN)
+    else:
+        argv += [f"{HIDDEN}/{test}" for test in select]
+    if include_public and (wd.work / PUBLIC).is_dir():
+        argv.append(PUBLIC)
+    return argv
+
+def display_name(nodeid: str) -> str:
+    """A test's name as results show it: the node id inside the hidden suite."""
+    prefix = f"{HIDDEN}/"
+    return nodeid[len(prefix) :] if nodeid.startswith(prefix) else nodeid
+
+def is_public(nodeid: str) -> bool:
+    """Whether a node id belongs to the public tests run beside the hidden suite."""
+    return nodeid.startswith(f"{PUBLIC}/")
+

@@ -1,0 +1,321 @@
+"""Performance gates as same-process ratios (KATA_SPEC section 3).
+
+Absolute times mean nothing on shared machines, so every gate is a ratio of two functions timed
+in one process, interleaved:
+
+1. **Warm-up**, time-based: both functions are called alternately for at least ``warmup_s``
+   (and at least twice each); the warm-up calls also size the rounds.
+2. **Rounds**: each round times ``reps_a`` calls of ``a`` and ``reps_b`` calls of ``b``, the
+   repetitions chosen so each side's block lasts at least ``min_round_s`` (10 ms on CPU,
+   1 ms on CUDA). The order alternates (A B, then B A) to cancel drift. Inputs are made fresh
+   for every call by ``make_args``, outside the timed region, so nothing can be cached across
+   calls; the garbage collector is off inside a round.
+3. **Stopping**: the ratio of a round is mean-call-time(a) / mean-call-time(b); measurement stops
+   when at least ``min_rounds`` ratios have an IQR/median spread under ``target_spread``, or the
+   time budget is spent; fewer than 3 rounds is :class:`Inconclusive`, never a verdict.
+4. **Verdict**: the median of the round ratios against the bound. A gate fails only when a
+   second, independent measurement (new warm-up, new sizing) confirms it. A function so slow
+   that each of its calls exceeds the whole bound many times over (every warm-up call over
+   ``decisive_s`` and ``decisive_factor`` x bound x the slowest baseline call) fails without
+   rounds: two such calls are two independent confirmations.
+
+On CUDA each call is timed with CUDA events after an L2 flush and a synchronize.
+
+Scaling checks (time at a large size against a small size, KATA_SPEC "complexity by scaling")
+are the same measurement with the same function and two input makers.
+
+Sources: the interleaving and median-of-ratios design follows the practice of pyperf and
+Google Benchmark's repetitions; CUDA timing with events and an L2 flush follows NVIDIA's
+"How to Implement Performance Metrics in CUDA C/C++" and Triton's ``do_bench``.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ArgsMaker = Callable[[], tuple]
+
+
+class Inconclusive(RuntimeError):
+    """Fewer than 3 rounds could be measured in the budget: no verdict either way."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One interleaved measurement of time(a) / time(b)."""
+
+    ratio: float  # median of the per-round ratios
+    spread: float  # IQR / median of the per-round ratios
+    rounds: int
+    reps_a: int
+    reps_b: int
+    call_a_s: float  # median per-call time of a over the rounds
+    call_b_s: float
+    decisive: bool = False  # judged from warm-up calls alone (a hopelessly slow a)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """A gate's verdict and the measurements behind it."""
+
+    passed: bool
+    ratio: float
+    bound: float
+    what: str
+    measurements: tuple[Measurement, ...]
+
+    @property
+    def confirmed(self) -> bool:
+        """True when the verdict rests on two measurements (or a decisive one)."""
+        return len(self.measurements) > 1 or self.measurements[0].decisive
+
+    def describe(self) -> str:
+        """One sentence for a failure message: what was timed, the ratio, the bound."""
+        m = self.measurements[-1]
+        detail = (
+            "every call far beyond the bound"
+            if m.decisive
+            else f"median of {m.rounds} interleaved rounds, spread {m.spread:.0%}"
+        )
+        again = (
+            f"; a second measurement gave {self.measurements[0].ratio:.2f}x"
+            if len(self.measurements) > 1
+            else ""
+        )
+        return (
+            f"{self.what}: ratio {self.ratio:.2f}x, bound {self.bound:.2f}x ({detail}{again}; "
+            f"{m.call_a_s * 1e3:.3f} ms vs {m.call_b_s * 1e3:.3f} ms per call)"
+        )
+
+    def as_record(self) -> dict[str, Any]:
+        """The dict stored as the test's ``perf`` property (see :class:`graders.result.PerfFigure`)."""
+        m = self.measurements[-1]
+        return {
+            "ratio": round(self.ratio, 4),
+            "bound": self.bound,
+            "what": self.what,
+            "rounds": m.rounds,
+            "spread": round(m.spread, 4),
+            "confirmed": self.confirmed,
+            "measurements": [asdict(x) for x in self.measurements],
+        }
+
+
+class CpuClock:
+    """Wall-clock timing of one call with :func:`time.perf_counter`."""
+
+    min_round_s = 0.010
+
+    def time_call(self, fn: Callable, args: tuple) -> float:
+        start = time.perf_counter()
+        fn(*args)
+        return time.perf_counter() - start
+
+
+class CudaClock:
+    """CUDA-event timing of one call, after an L2 flush and a synchronize."""
+
+    min_round_s = 0.001
+
+    def __init__(self) -> None:
+        import torch
+
+        self._torch = torch
+        props = torch.cuda.get_device_properties(torch.cuda.current_device())
+        l2 = int(getattr(props, "L2_cache_size", 0) or 64 * 2**20)
+        self._flush = torch.empty(2 * l2, dtype=torch.uint8, device="cuda")
+
+    def time_call(self, fn: Callable, args: tuple) -> float:
+        torch = self._torch
+        self._flush.zero_()
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        torch.cuda.synchronize()
+        start.record()
+        fn(*args)
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1e3
+
+
+def _spread(values: list[float]) -> float:
+    if len(values) < 4:
+        return math.inf
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    med = statistics.median(values)
+    return (q3 - q1) / med if med > 0 else math.inf
+
+
+def _block(clock, fn: Callable, make: ArgsMaker, reps: int) -> float:
+    total = 0.0
+    for _ in range(reps):
+        total += clock.time_call(fn, make())
+    return total / reps
+
+
+def measure_ratio(
+    a: Callable,
+    make_a: ArgsMaker,
+    b: Callable,
+    make_b: ArgsMaker,
+    *,
+    bound: float = math.inf,
+    clock: CpuClock | CudaClock | None = None,
+    warmup_s: float = 0.2,
+    min_rounds: int = 5,
+    max_rounds: int = 25,
+    target_spread: float = 0.10,
+    budget_s: float = 10.0,
+    decisive_s: float = 0.25,
+    decisive_factor: float = 20.0,
+    max_reps: int = 100_000,
+) -> Measurement:
+    """Measure median time(a(*make_a())) / time(b(*make_b())) with the protocol above.
+
+    Raises:
+        Inconclusive: fewer than 3 rounds fitted in ``budget_s``.
+    """
+    clock = clock or CpuClock()
+    t0 = time.monotonic()
+    warm_a: list[float] = []
+    warm_b: list[float] = []
+    while True:
+        warm_a.append(clock.time_call(a, make_a()))
+        warm_b.append(clock.time_call(b, make_b()))
+        if len(warm_a) >= 2 and time.monotonic() - t0 >= warmup_s:
+            break
+    slowest_b = max(warm_b)
+    if min(warm_a) > decisive_s and min(warm_a) > decisive_factor * bound * slowest_b:
+        ratio = statistics.median(warm_a) / statistics.median(warm_b)
+        return Measurement(ratio, 0.0, len(warm_a), 1, 1, statistics.median(warm_a),
+                           statistics.median(warm_b), decisive=True)  # fmt: skip
+    est_a = statistics.median(warm_a[-3:])
+    est_b = statistics.median(warm_b[-3:])
+    reps_a = min(max_reps, max(1, math.ceil(clock.min_round_s / max(est_a, 1e-9))))
+    reps_b = min(max_reps, max(1, math.ceil(clock.min_round_s / max(est_b, 1e-9))))
+    ratios: list[float] = []
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for rnd in range(max_rounds):
+        gc.collect()
+        gc.disable()
+        try:
+            if rnd % 2 == 0:
+                ta = _block(clock, a, make_a, reps_a)
+                tb = _block(clock, b, make_b, reps_b)
+            else:
+                tb = _block(clock, b, make_b, reps_b)
+                ta = _block(clock, a, make_a, reps_a)
+        finally:
+            gc.enable()
+        times_a.append(ta)
+        times_b.append(tb)
+        ratios.append(ta / tb if tb > 0 else math.inf)
+        if len(ratios) >= min_rounds and _spread(ratios) <= target_spread:
+            break
+        if len(ratios) >= 3 and time.monotonic() - t0 > budget_s:
+            break
+    if len(ratios) < 3:
+        raise Inconclusive(f"only {len(ratios)} rounds fitted in {budget_s} s")
+    return Measurement(
+        ratio=statistics.median(ratios), spread=_spread(ratios), rounds=len(ratios),
+        reps_a=reps_a, reps_b=reps_b, call_a_s=statistics.median(times_a),
+        call_b_s=statistics.median(times_b),
+    )  # fmt: skip
+
+
+def gate(
+    a: Callable,
+    make_a: ArgsMaker,
+    b: Callable,
+    make_b: ArgsMaker,
+    *,
+    bound: float,
+    what: str,
+    clock: CpuClock | CudaClock | None = None,
+    **kwargs: Any,
+) -> GateResult:
+    """time(a) / time(b) <= ``bound``? Fails only when a second measurement agrees."""
+    first = measure_ratio(a, make_a, b, make_b, bound=bound, clock=clock, **kwargs)
+    if first.ratio <= bound:
+        return GateResult(True, first.ratio, bound, what, (first,))
+    if first.decisive:
+        return GateResult(False, first.ratio, bound, what, (first,))
+    second = measure_ratio(a, make_a, b, make_b, bound=bound, clock=clock, **kwargs)
+    passed = second.ratio <= bound
+    ratio = second.ratio if passed else min(first.ratio, second.ratio)
+    return GateResult(passed, ratio, bound, what, (first, second))
+
+
+class Perf:
+    """The ``perf`` fixture of hidden suites: gates that assert, check results and record.
+
+    Args:
+        device: ``"cpu"`` or ``"cuda"`` (chooses the clock).
+        record: pytest's ``record_property``; the gate's figures are stored as ``perf``.
+    """
+
+    def __init__(self, device: str = "cpu", record: Callable[[str, Any], None] | None = None):
+        self.device = device
+        self._record = record
+        self._clock: CpuClock | CudaClock | None = None
+
+    @property
+    def clock(self) -> CpuClock | CudaClock:
+        if self._clock is None:
+            self._clock = CudaClock() if self.device == "cuda" else CpuClock()
+        return self._clock
+
+    def _finish(self, result: GateResult, hint: str) -> GateResult:
+        if self._record is not None:
+            self._record("perf", result.as_record())
+        if not result.passed:
+            raise AssertionError(result.describe() + (f". {hint}" if hint else ""))
+        return result
+
+    def compare(
+        self,
+        candidate: Callable,
+        baseline: Callable,
+        make_args: ArgsMaker,
+        *,
+        bound: float,
+        what: str,
+        check: Callable[[Any, Any, tuple], None] | None = None,
+        hint: str = "",
+        **kwargs: Any,
+    ) -> GateResult:
+        """Assert time(candidate) / time(baseline) <= ``bound`` on fresh inputs.
+
+        ``check(candidate_out, baseline_out, args)`` runs first, on one fresh input, so a fast
+        wrong answer fails before anything is timed. ``hint`` is appended to a failure message
+        (the trap's explanation).
+        """
+        if check is not None:
+            args = make_args()
+            check(candidate(*args), baseline(*args), args)
+        result = gate(candidate, make_args, baseline, make_args, bound=bound, what=what,
+                      clock=self.clock, **kwargs)  # fmt: skip
+        return self._finish(result, hint)
+
+    def scaling(
+        self,
+        fn: Callable,
+        make_small: ArgsMaker,
+        make_large: ArgsMaker,
+        *,
+        bound: float,
+        what: str,
+        hint: str = "",
+        **kwargs: Any,
+    ) -> GateResult:
+        """Assert time(fn on a large input) / time(fn on a small input) <= ``bound``."""
+        result = gate(fn, make_large, fn, make_small, bound=bound, what=what, clock=self.clock,
+                      **kwargs)  # fmt: skip
+        return self._finish(result, hint)

@@ -1,0 +1,85 @@
+"""Assembling the fresh working folder of one grading run (KATA_SPEC section 4, step 1).
+
+Layout (``root`` is a private temporary folder)::
+
+    root/report.jsonl      written by the child's harness plugin, read by the parent
+    root/tmp/              the child's HOME and TMPDIR
+    root/work/pytest.ini   the kit's, never the submission's
+    root/work/<files>      the submission's allowlisted files, and nothing else of it
+    root/work/hidden/      the hidden suite (tests and its conftest), copied from the kit
+    root/work/public/      the public tests (only when verify asks for them)
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalog import Kata
+
+PYTEST_INI = """\
+[pytest]
+pythonpath = .
+python_files = test_*.py
+addopts = -p no:cacheprovider -p no:randomly --import-mode=importlib
+timeout = {test_timeout}
+timeout_method = signal
+console_output_style = classic
+"""
+
+HIDDEN = "hidden"
+PUBLIC = "public"
+
+
+@dataclass
+class WorkDir:
+    """A grading run's private folders; remove with :meth:`cleanup`."""
+
+    root: Path
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.jsonl"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _copy_tree(src: Path, dst: Path, files: list[Path]) -> None:
+    for path in files:
+        target = dst / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def assemble(
+    kata: Kata,
+    files: dict[str, bytes] | None,
+    *,
+    include_public: bool = False,
+) -> WorkDir:
+    """Create the working folder for grading ``files`` (``None``: collection only, no
+    candidate code at all) against ``kata``'s hidden suite."""
+    wd = WorkDir(Path(tempfile.mkdtemp(prefix=f"kata-{kata.id}-")))
+    wd.work.mkdir()
+    wd.tmp.mkdir()
+    (wd.work / "pytest.ini").write_text(
+        PYTEST_INI.format(test_timeout=kata.meta.test_timeout_s), encoding="utf-8"
+    )
+    for name, data in (files or {}).items():
+        (wd.work / name).write_bytes(data)
+    _copy_tree(kata.suite_dir, wd.work / HIDDEN, kata.hidden_test_files())
+    if include_public and kata.public_tests_dir.is_dir():
+        public = [p for p in kata.public_tests_dir.rglob("*.py") if "__pycache__" not in p.parts]
+        _copy_tree(kata.public_tests_dir, wd.work / PUBLIC, public)
+    return wd
