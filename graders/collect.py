@@ -81,9 +81,14 @@ def expected_tests(kata: Kata, *, use_cache: bool = True) -> list[ExpectedTest]:
         )
     tests = [
         ExpectedTest(
-            nodeid=item["nodeid"], name=display_name(item["nodeid"]), doc=item["doc"],
-            perf=item["perf"], gpu=item["gpu"], hidden_detail=item["hidden_detail"],
-            weight=item["weight"], tags=tuple(item["tags"]),
+            nodeid=item["nodeid"],
+            name=display_name(item["nodeid"]),
+            doc=item["doc"],
+            perf=item["perf"],
+            gpu=item["gpu"],
+            hidden_detail=item["hidden_detail"],
+            weight=item["weight"],
+            tags=tuple(item["tags"]),
         )  # fmt: skip
         for item in rep.collected
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .catalog import Kata
 from .workdir import HIDDEN, PUBLIC, WorkDir
 
+
 def pytest_argv(
     kata: Kata,
     wd: WorkDir,
@@ -17,6 +18,7 @@ def pytest_argv(
     net_allow: tuple[str, ...] = (),
     redis_url: str | None = None,
     collect_only: bool = False,
+    extra: list[str] | None = None,
 ) -> list[str]:
     """``python -I -m pytest ...`` for one run in ``wd``.
 
@@ -26,7 +28,6 @@ def pytest_argv(
     argv = [
         "python", "-I", "-m", "pytest",
         "-c", str(wd.work / "pytest.ini"), "--rootdir", str(wd.work),
-        "-p", "graders.harness.plugin",
         "--kata-report", str(wd.report),
         "--kata-seed", str(seed),
         "--kata-device", device,
@@ -43,6 +44,7 @@ def pytest_argv(
         argv += ["-m", markers]
     if collect_only:
         argv.append("--collect-only")
+    argv += extra or []
     if select is None:
         argv.append(HIDDEN)
     else:
@@ -51,12 +53,13 @@ def pytest_argv(
         argv.append(PUBLIC)
     return argv
 
+
 def display_name(nodeid: str) -> str:
     """A test's name as results show it: the node id inside the hidden suite."""
     prefix = f"{HIDDEN}/"
     return nodeid[len(prefix) :] if nodeid.startswith(prefix) else nodeid
 
+
 def is_public(nodeid: str) -> bool:
     """Whether a node id belongs to the public tests run beside the hidden suite."""
     return nodeid.startswith(f"{PUBLIC}/")
-

@@ -140,7 +140,9 @@ def _test_results(
                 status, message = "failed", f"skipped unexpectedly: {message}"
             raw = record.get("properties", {}).get("perf")
             if isinstance(raw, dict):
-                perf = PerfFigure(**{k: raw[k] for k in PerfFigure.__dataclass_fields__ if k in raw})
+                perf = PerfFigure(
+                    **{k: raw[k] for k in PerfFigure.__dataclass_fields__ if k in raw}
+                )
         results.append(
             TestResult(
                 name=test.name, status=status, score=0.0, max_score=test.weight, kind=test.kind,
@@ -216,9 +218,9 @@ def grade_files(
         except SubmissionError as exc:
             error = str(exc)
     if findings and options.policy == "fail" and not error:
-        error = f"policy violation: {findings[0]}" + (
-            f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        )
+        shown = "; ".join(str(f) for f in findings[:3])
+        more = f" (and {len(findings) - 3} more)" if len(findings) > 3 else ""
+        error = f"policy violation: {shown}{more}"
 
     run = _Run()
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -236,7 +238,9 @@ def grade_files(
     )
     total_error = error or run_error
     if unknown and options.select is None:
-        total_error = total_error or f"the report names tests the suite does not have: {unknown[:3]}"
+        total_error = (
+            total_error or f"the report names tests the suite does not have: {unknown[:3]}"
+        )
     result = GradeResult(
         kata=kata.id,
         kata_version=meta.version,

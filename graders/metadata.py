@@ -134,5 +134,7 @@ def load_meta(path: Path) -> KataMeta:
         )
         raise MetadataError(f"{path}: {problems}") from None
     if meta.id != path.parent.name:
-        raise MetadataError(f"{path}: id {meta.id!r} does not match its folder {path.parent.name!r}")
+        raise MetadataError(
+            f"{path}: id {meta.id!r} does not match its folder {path.parent.name!r}"
+        )
     return meta

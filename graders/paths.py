@@ -44,8 +44,11 @@ def reference_dir() -> Path:
 
 
 def suites_dir() -> Path:
-    """``graders/suites/``: one folder per kata with the hidden tests and ``mutants/``."""
-    return PACKAGE_DIR / "suites"
+    """``graders/suites/``: one folder per kata with the hidden tests and ``mutants/`` (under
+    the kit root when it has one, as a source checkout or ``KATA_KIT_ROOT`` does; else in the
+    installed package)."""
+    beside = kit_root() / "graders" / "suites"
+    return beside if beside.is_dir() else PACKAGE_DIR / "suites"
 
 
 def harness_dir() -> Path:

@@ -11,8 +11,10 @@ in one process, interleaved:
    for every call by ``make_args``, outside the timed region, so nothing can be cached across
    calls; the garbage collector is off inside a round.
 3. **Stopping**: the ratio of a round is mean-call-time(a) / mean-call-time(b); measurement stops
-   when at least ``min_rounds`` ratios have an IQR/median spread under ``target_spread``, or the
-   time budget is spent; fewer than 3 rounds is :class:`Inconclusive`, never a verdict.
+   when at least ``min_rounds`` ratios have an IQR/median spread under ``target_spread``, or
+   when the last ``min_rounds`` ratios all lie ``margin`` times clear of the bound on the same
+   side (more rounds cannot change the verdict), or the time budget is spent; fewer than 3
+   rounds is :class:`Inconclusive`, never a verdict.
 4. **Verdict**: the median of the round ratios against the bound. A gate fails only when a
    second, independent measurement (new warm-up, new sizing) confirms it. A function so slow
    that each of its calls exceeds the whole bound many times over (every warm-up call over
@@ -152,6 +154,14 @@ def _spread(values: list[float]) -> float:
     return (q3 - q1) / med if med > 0 else math.inf
 
 
+def _clear_of(ratios: list[float], bound: float, margin: float) -> bool:
+    """Every ratio at least ``margin`` times below, or above, the bound: more rounds cannot
+    change the verdict."""
+    if not math.isfinite(bound):
+        return False
+    return max(ratios) * margin <= bound or min(ratios) >= bound * margin
+
+
 def _block(clock, fn: Callable, make: ArgsMaker, reps: int) -> float:
     total = 0.0
     for _ in range(reps):
@@ -174,6 +184,7 @@ def measure_ratio(
     budget_s: float = 10.0,
     decisive_s: float = 0.25,
     decisive_factor: float = 20.0,
+    margin: float = 1.25,
     max_reps: int = 100_000,
 ) -> Measurement:
     """Measure median time(a(*make_a())) / time(b(*make_b())) with the protocol above.
@@ -217,7 +228,9 @@ def measure_ratio(
         times_a.append(ta)
         times_b.append(tb)
         ratios.append(ta / tb if tb > 0 else math.inf)
-        if len(ratios) >= min_rounds and _spread(ratios) <= target_spread:
+        if len(ratios) >= min_rounds and (
+            _spread(ratios) <= target_spread or _clear_of(ratios[-min_rounds:], bound, margin)
+        ):
             break
         if len(ratios) >= 3 and time.monotonic() - t0 > budget_s:
             break

@@ -293,9 +293,7 @@ def check_source(
     try:
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
-        raise SubmissionError(
-            f"syntax error in {filename} line {exc.lineno}: {exc.msg}"
-        ) from None
+        raise SubmissionError(f"syntax error in {filename} line {exc.lineno}: {exc.msg}") from None
     allowed = {m.split(".")[0] for m in allowed_imports} | set(local_modules)
     checker = _Checker(filename, allowed, set(allow) & ALLOWABLE)
     checker.bound = _bound_names(tree)

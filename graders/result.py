@@ -106,7 +106,9 @@ def load_result(path: Path) -> GradeResult:
     """
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if data.get("version") != RESULT_VERSION:
-        raise ValueError(f"{path}: result version {data.get('version')!r}, expected {RESULT_VERSION}")
+        raise ValueError(
+            f"{path}: result version {data.get('version')!r}, expected {RESULT_VERSION}"
+        )
     data.pop("version")
     tests = []
     for t in data.pop("tests"):

@@ -49,12 +49,17 @@ class ChildOutcome:
 
 def child_env(tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """A minimal environment: passthrough variables, a private HOME/TMPDIR, one thread per
-    BLAS/OpenMP pool (performance gates assume it), and ``extra``."""
+    BLAS/OpenMP pool and a page-fault-free allocator (performance gates assume both), and
+    ``extra``."""
     env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
     env.update(
         HOME=str(tmp), TMPDIR=str(tmp),
         OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
         NUMEXPR_NUM_THREADS="1", MPLBACKEND="Agg", HYPOTHESIS_STORAGE_DIRECTORY=str(tmp / "hyp"),
+        # Serve allocations up to 32 MB from the heap and keep freed memory: without this every
+        # multi-megabyte tensor is a fresh mmap whose page faults dominate (and randomise) the
+        # timings of performance gates.
+        GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296",
     )  # fmt: skip
     if extra:
         env.update(extra)

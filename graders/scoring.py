@@ -16,14 +16,19 @@ def _round(x: float) -> float:
     return round(x + 0.0, 4)
 
 
-def score_tests(tests: list[TestResult], weights: Weights, perf_on: bool) -> tuple[Part, Part | None]:
+def score_tests(
+    tests: list[TestResult], weights: Weights, perf_on: bool
+) -> tuple[Part, Part | None]:
     """Fill ``score``/``max_score`` of every test in place; return the two parts.
 
     ``weights`` of each test must already be stored in ``max_score`` (as a raw weight); this
     function rescales them to points.
     """
     parts: dict[str, Part | None] = {}
-    for kind, points in (("correctness", weights.correctness), ("performance", weights.performance)):
+    for kind, points in (
+        ("correctness", weights.correctness),
+        ("performance", weights.performance),
+    ):
         members = [t for t in tests if t.kind == kind]
         counted = [t for t in members if t.counted]
         if kind == "performance" and not perf_on:

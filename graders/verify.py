@@ -10,11 +10,14 @@ For one kata it proves that
 To stay near a minute per kata, a mutant runs only the tests it names (plus the public tests),
 the stub only the correctness tests, and performance gates run only for the reference and the
 mutants that name one. Correctness runs use ``jobs`` worker processes; performance runs go one
-at a time, after them, so no gate is timed beside another grading run.
+at a time, after them, so no gate is timed beside another grading run. The reference's gates
+run ``stress_runs`` times with another process keeping a core busy (:mod:`graders.stress`):
+each must pass every time.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +28,7 @@ from .collect import expected_tests
 from .grade import GradeOptions, grade_files
 from .mutants import load_mutants
 from .result import GradeResult
+from .stress import stress_reference
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,23 @@ def _failing(result: GradeResult, kind: str | None = None) -> list[str]:
     ]
 
 
-def _check_reference(kata: Kata, base: GradeOptions, perf_part: bool) -> Check:
-    label = "reference performance" if perf_part else "reference correctness"
-    options = _with(base, markers="perf" if perf_part else "not perf")
+def _check_reference_perf(kata: Kata, base: GradeOptions, runs: int) -> Check:
+    start = time.monotonic()
+    seed = base.seed if base.seed is not None else secrets.randbelow(2**31)
+    gates = stress_reference(kata, runs=runs, load=1, device=base.device, seed=seed,
+                             redis_url=base.redis_url)  # fmt: skip
+    bad = [g.summary() for g in gates if not g.ok]
+    detail = (
+        "; ".join(bad)
+        if bad
+        else (f"{len(gates)} gates pass {runs}/{runs} runs with the other core busy")
+    )
+    return Check("reference performance", not bad, detail, time.monotonic() - start, seed)
+
+
+def _check_reference(kata: Kata, base: GradeOptions) -> Check:
+    label = "reference correctness"
+    options = _with(base, markers="not perf")
     start = time.monotonic()
     result = grade_files(kata, _reference_files(kata), options, origin=str(kata.reference_dir))
     bad = _failing(result)
@@ -97,7 +115,9 @@ def _check_reference(kata: Kata, base: GradeOptions, perf_part: bool) -> Check:
 def _check_stub(kata: Kata, base: GradeOptions) -> Check:
     start = time.monotonic()
     stub = {name: (kata.candidate_dir / name).read_bytes() for name in kata.meta.files}
-    result = grade_files(kata, stub, _with(base, markers="not perf"), origin=str(kata.candidate_dir))
+    result = grade_files(
+        kata, stub, _with(base, markers="not perf"), origin=str(kata.candidate_dir)
+    )
     passing = [t.name for t in result.tests if t.counted and t.status == "passed"]
     ok = not passing and result.correctness.score == 0
     detail = "every correctness test fails" if ok else f"stub passes {', '.join(passing[:3])}"
@@ -145,6 +165,7 @@ def verify_kata(
     options: GradeOptions | None = None,
     *,
     jobs: int = 2,
+    stress_runs: int = 3,
     on_check: Callable[[Check], None] | None = None,
 ) -> KataVerdict:
     """Run every check of ``kata`` (see the module docstring) and return the verdict."""
@@ -157,23 +178,33 @@ def verify_kata(
     mutants = load_mutants(kata)
 
     def kills_perf(m) -> bool:
-        return any(n in perf_names or any(p.startswith(n + "[") for p in perf_names) for n in m.kills)
+        return any(
+            n in perf_names or any(p.startswith(n + "[") for p in perf_names) for n in m.kills
+        )
 
     parallel: list[Callable[[], Check]] = [
-        lambda: _check_reference(kata, base, perf_part=False),
+        lambda: _check_reference(kata, base),
         lambda: _check_stub(kata, base),
     ]
     serial: list[Callable[[], Check]] = []
     if base.perf and perf_names:
-        serial.append(lambda: _check_reference(kata, base, perf_part=True))
+        serial.append(lambda: _check_reference_perf(kata, base, stress_runs))
     for m in mutants:
-        job = (lambda m=m: _check_mutant(kata, m, base, known))
+
+        def job(m=m) -> Check:
+            return _check_mutant(kata, m, base, known)
+
         if kills_perf(m):
             if base.perf:
                 serial.append(job)
             else:
                 verdict.checks.append(
-                    Check(f"mutant {m.name}", True, "performance mutant: not judged with --perf off", 0.0)
+                    Check(
+                        f"mutant {m.name}",
+                        True,
+                        "performance mutant: not judged with --perf off",
+                        0.0,
+                    )
                 )
         else:
             parallel.append(job)

@@ -5,6 +5,7 @@ Layout (``root`` is a private temporary folder)::
     root/report.jsonl      written by the child's harness plugin, read by the parent
     root/tmp/              the child's HOME and TMPDIR
     root/work/pytest.ini   the kit's, never the submission's
+    root/work/conftest.py  the kit's: puts the kit on sys.path and loads the harness plugin
     root/work/<files>      the submission's allowlisted files, and nothing else of it
     root/work/hidden/      the hidden suite (tests and its conftest), copied from the kit
     root/work/public/      the public tests (only when verify asks for them)
@@ -17,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import paths
 from .catalog import Kata
 
 PYTEST_INI = """\
@@ -27,6 +29,15 @@ addopts = -p no:cacheprovider -p no:randomly --import-mode=importlib
 timeout = {test_timeout}
 timeout_method = signal
 console_output_style = classic
+"""
+
+ROOT_CONFTEST = """\
+# Written by the grading engine; a submission's conftest.py is never copied.
+import sys
+
+if {kit!r} not in sys.path:
+    sys.path.append({kit!r})
+pytest_plugins = ["graders.harness.plugin"]
 """
 
 HIDDEN = "hidden"
@@ -75,6 +86,9 @@ def assemble(
     wd.tmp.mkdir()
     (wd.work / "pytest.ini").write_text(
         PYTEST_INI.format(test_timeout=kata.meta.test_timeout_s), encoding="utf-8"
+    )
+    (wd.work / "conftest.py").write_text(
+        ROOT_CONFTEST.format(kit=str(paths.PACKAGE_DIR.parent)), encoding="utf-8"
     )
     for name, data in (files or {}).items():
         (wd.work / name).write_bytes(data)

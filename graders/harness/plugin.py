@@ -26,7 +26,12 @@ from . import guard
 
 _MAX_TEXT = 4000  # characters of message / output kept per test
 
-OOM_MARKERS = ("MemoryError", "can't allocate memory", "CUDA out of memory", "Cannot allocate memory")
+OOM_MARKERS = (
+    "MemoryError",
+    "can't allocate memory",
+    "CUDA out of memory",
+    "Cannot allocate memory",
+)
 TIMEOUT_MARKER = "Timeout (>"
 
 

@@ -47,7 +47,9 @@ def make_schedule(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.0
     raise NotImplementedError
 
 
-def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+def q_sample(
+    x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: Schedule
+) -> torch.Tensor:
     """Sample x_t ~ q(x_t | x_0) for a batch, each sample at its own step.
 
     Args:

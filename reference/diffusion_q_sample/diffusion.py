@@ -42,10 +42,17 @@ def make_schedule(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.0
 def _coefficients(x0: torch.Tensor, t: torch.Tensor, schedule: Schedule):
     if not torch.is_tensor(x0) or not x0.is_floating_point():
         raise TypeError("x0 must be a floating-point tensor")
-    if not torch.is_tensor(t) or t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+    if (
+        not torch.is_tensor(t)
+        or t.dtype.is_floating_point
+        or t.dtype.is_complex
+        or t.dtype == torch.bool
+    ):
         raise TypeError(f"t must be an integer tensor, got {getattr(t, 'dtype', type(t))}")
     if x0.dim() < 1 or t.shape != (x0.shape[0],):
-        raise ValueError(f"t must have shape ({x0.shape[0] if x0.dim() else '?'},), got {tuple(t.shape)}")
+        raise ValueError(
+            f"t must have shape ({x0.shape[0] if x0.dim() else '?'},), got {tuple(t.shape)}"
+        )
     T = schedule.alphas_cumprod.shape[0]
     if t.numel() and (int(t.min()) < 0 or int(t.max()) >= T):
         raise ValueError(f"t must lie in [0, {T}), got values in [{int(t.min())}, {int(t.max())}]")
@@ -56,7 +63,9 @@ def _coefficients(x0: torch.Tensor, t: torch.Tensor, schedule: Schedule):
     return mean, std
 
 
-def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+def q_sample(
+    x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: Schedule
+) -> torch.Tensor:
     """x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise, per sample."""
     if noise.shape != x0.shape:
         raise ValueError(f"noise has shape {tuple(noise.shape)}, x0 has {tuple(x0.shape)}")

@@ -7,7 +7,6 @@ form for the exact mapping from a given noise tensor.
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -38,7 +37,9 @@ def _t_values(rng, batch: int) -> torch.Tensor:
 # -- make_schedule -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("steps", "start", "end"), [(1000, 1e-4, 0.02), (37, 0.001, 0.3), (1, 0.05, 0.05)])
+@pytest.mark.parametrize(
+    ("steps", "start", "end"), [(1000, 1e-4, 0.02), (37, 0.001, 0.3), (1, 0.05, 0.05)]
+)
 def test_make_schedule_matches_linear_ddpm(sol, oracle, steps, start, end):
     """make_schedule gives float64 CPU betas = linspace(start, end, T), alphas = 1 - betas, and
     the inclusive cumulative product."""
@@ -202,8 +203,18 @@ def test_bad_t_and_noise_raise(sol, schedule, device):
     cases = [
         (TypeError, torch.tensor([0.0, 1.0, 2.0], device=device), torch.zeros_like(x0), "float t"),
         (ValueError, torch.tensor([0, 1], device=device), torch.zeros_like(x0), "t of shape (2,)"),
-        (ValueError, torch.tensor([[0, 1, 2]], device=device), torch.zeros_like(x0), "t of shape (1, 3)"),
-        (ValueError, torch.tensor([0, 1, 2], device=device), torch.zeros(3, 3, device=device), "noise (3, 3)"),
+        (
+            ValueError,
+            torch.tensor([[0, 1, 2]], device=device),
+            torch.zeros_like(x0),
+            "t of shape (1, 3)",
+        ),
+        (
+            ValueError,
+            torch.tensor([0, 1, 2], device=device),
+            torch.zeros(3, 3, device=device),
+            "noise (3, 3)",
+        ),
     ]
     for error, t, noise, label in cases:
         with pytest.raises(error):
@@ -262,7 +273,9 @@ def test_correlated_matches_sequential_chain(sol, schedule, rng, make_spd, torch
     n, d = 40000, 3
     sigma = torch.from_numpy(make_spd(rng, d)).to(device)
     chol = torch.linalg.cholesky(sigma)
-    x0 = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, device=device).expand(n, d).contiguous()
+    x0 = (
+        torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, device=device).expand(n, d).contiguous()
+    )
     checkpoints = [0, 3, 400]
     x = x0.clone()
     chain = {}
@@ -300,14 +313,24 @@ def test_correlated_dtype_and_errors(sol, schedule, rng, make_spd, device):
     """q_sample_correlated keeps x0's dtype and raises ValueError for a chol of the wrong size."""
     chol = torch.linalg.cholesky(torch.from_numpy(make_spd(rng, 3))).to(device)
     x0 = torch.from_numpy(rng.normal(size=(4, 3))).float().to(device)
-    out = sol.q_sample_correlated(x0, torch.tensor([0, 1, 2, 3], device=device), torch.zeros_like(x0), schedule, chol)
+    out = sol.q_sample_correlated(
+        x0, torch.tensor([0, 1, 2, 3], device=device), torch.zeros_like(x0), schedule, chol
+    )
     assert isinstance(out, torch.Tensor) and out.dtype == torch.float32, (
         f"q_sample_correlated(x0 float32, chol float64) returned "
         f"{getattr(out, 'dtype', type(out))}, expected torch.float32"
     )
     with pytest.raises(ValueError):
-        sol.q_sample_correlated(x0, torch.tensor([0, 1, 2, 3], device=device), torch.zeros_like(x0), schedule, chol[:2, :2])
+        sol.q_sample_correlated(
+            x0,
+            torch.tensor([0, 1, 2, 3], device=device),
+            torch.zeros_like(x0),
+            schedule,
+            chol[:2, :2],
+        )
         pytest.fail("q_sample_correlated with a (2, 2) chol for D=3 returned instead of raising")
     with pytest.raises(ValueError):
-        sol.q_sample_correlated(x0, torch.tensor([0, 1, 2, T], device=device), torch.zeros_like(x0), schedule, chol)
+        sol.q_sample_correlated(
+            x0, torch.tensor([0, 1, 2, T], device=device), torch.zeros_like(x0), schedule, chol
+        )
         pytest.fail(f"q_sample_correlated with t={T} returned instead of raising ValueError")

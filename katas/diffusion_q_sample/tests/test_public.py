@@ -5,7 +5,6 @@ The hidden suite checks much more (see README.md); passing these is a start, not
 
 import pytest
 import torch
-
 from diffusion import Schedule, make_schedule, q_sample, q_sample_correlated
 
 
@@ -51,5 +50,7 @@ def test_q_sample_correlated_shape():
     sigma = torch.tensor([[1.0, 0.8], [0.8, 1.0]], dtype=torch.float64)
     chol = torch.linalg.cholesky(sigma)
     x0 = torch.randn(5, 2, dtype=torch.float64)
-    xt = q_sample_correlated(x0, torch.tensor([0, 1, 2, 50, 99]), torch.randn(5, 2, dtype=torch.float64), s, chol)
+    xt = q_sample_correlated(
+        x0, torch.tensor([0, 1, 2, 50, 99]), torch.randn(5, 2, dtype=torch.float64), s, chol
+    )
     assert xt.shape == (5, 2)

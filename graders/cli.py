@@ -1,0 +1,257 @@
+"""The ``kata`` command: list, show, start, test, grade, verify, demo.
+
+Exit status: 0 success (a passing grade, a clean verify), 1 a graded submission that did not
+pass or a kata that failed verification, 2 bad input (unknown kata, missing folder, bad option).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import __version__
+from .candidate_view import kata_id_of, write_candidate_view
+from .catalog import all_katas, get_kata
+from .display import console, kata_table, print_result, scorecard, show_statement
+from .errors import KataError
+from .exports.gradescope import write_gradescope
+from .exports.junit import write_junit
+from .grade import GradeOptions, grade_files, grade_folder
+from .mutants import load_mutants
+from .result import GradeResult
+from .stress import stress_reference
+from .verify import verify_kata
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an integer, not {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("seed must be in [0, 2**63)")
+    return value
+
+
+def _grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument(
+        "--perf",
+        choices=["on", "off"],
+        default="on",
+        help="off: grade correctness only (unknown hardware)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help="grading seed (default: a fresh secret one, recorded in the result)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("KATA_REDIS_URL"),
+        help="real Redis for Redis katas (default: $KATA_REDIS_URL, else fakeredis)",
+    )
+    parser.add_argument(
+        "--policy",
+        choices=["review", "fail"],
+        default="review",
+        help="what a policy finding does: mark for review, or fail the submission",
+    )
+
+
+def _options(args: argparse.Namespace, **extra) -> GradeOptions:
+    return GradeOptions(device=args.device, perf=args.perf == "on", seed=args.seed,
+                        redis_url=args.redis_url, policy=args.policy, **extra)  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kata", description="ML-systems coding katas and their grader."
+    )
+    parser.add_argument("--version", action="version", version=f"kata-kit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="the katas: id, title, difficulty, tags, gpu, source")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="a kata's statement")
+    p.add_argument("kata")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("start", help="write a kata's candidate view into a new folder")
+    p.add_argument("kata")
+    p.add_argument("dir", type=Path)
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("test", help="run the public tests of the kata in DIR")
+    p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("grade", help="the full verdict on a submission folder")
+    p.add_argument("kata")
+    p.add_argument("dir", type=Path)
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="result file (default: kata-results/KATA/DIRNAME.json)",
+    )
+    p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
+    p.add_argument(
+        "--gradescope", type=Path, default=None, help="also write Gradescope results.json here"
+    )
+    _grading_options(p)
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("verify", help="reference 100%%, stub 0, every mutant caught")
+    p.add_argument("katas", nargs="*", help="kata ids (default: all)")
+    p.add_argument("--jobs", type=int, default=2, help="parallel correctness runs (default 2)")
+    p.add_argument(
+        "--stress",
+        type=int,
+        default=3,
+        metavar="N",
+        help="runs of the reference's performance gates with a busy core (default 3)",
+    )
+    _grading_options(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("stress", help="the reference's performance gates, N runs with busy cores")
+    p.add_argument("katas", nargs="*", help="kata ids (default: every kata with a gate)")
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--load", type=int, default=1, help="busy processes beside the run (default 1)")
+    _grading_options(p)
+    p.set_defaults(func=cmd_stress)
+
+    p = sub.add_parser(
+        "demo", help="grade the reference and every mutant of a kata; print a scorecard"
+    )
+    p.add_argument("kata", nargs="?", default="diffusion_q_sample")
+    _grading_options(p)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    console().print(kata_table(all_katas()))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    show_statement(get_kata(args.kata), console())
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    kata = get_kata(args.kata)
+    write_candidate_view(kata, args.dir)
+    out = console()
+    out.print(f"wrote {kata.id} to {args.dir}: edit {', '.join(kata.meta.files)}, then")
+    out.print(f"  kata test {args.dir}            # the public tests")
+    out.print(f"  kata grade {kata.id} {args.dir}  # the full verdict")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    kata = get_kata(kata_id_of(args.dir))
+    extra = [a for a in args.pytest_args if a != "--"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "pythonpath=.",
+           "--rootdir", ".", "tests", *extra]  # fmt: skip
+    console().print(f"[dim]{kata.id}: {' '.join(cmd[1:])}[/]")
+    return subprocess.call(cmd, cwd=args.dir)
+
+
+def _default_result_path(kata_id: str, folder: Path) -> Path:
+    name = folder.resolve().name or "submission"
+    return Path("kata-results") / kata_id / f"{name}.json"
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    kata = get_kata(args.kata)
+    out = console()
+    with out.status(f"grading {args.dir} against {kata.id} ..."):
+        result = grade_folder(kata, args.dir, _options(args))
+    path = result.write(args.json or _default_result_path(kata.id, args.dir))
+    if args.junit:
+        write_junit(result, args.junit)
+    if args.gradescope:
+        write_gradescope(result, args.gradescope)
+    print_result(result, out)
+    out.print(f"[dim]result: {path}[/]")
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+    return 0 if result.status == "pass" else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    katas = [get_kata(k) for k in args.katas] if args.katas else all_katas()
+    out = console()
+    failed = 0
+    for kata in katas:
+        with out.status(f"verifying {kata.id} ..."):
+            verdict = verify_kata(kata, _options(args), jobs=args.jobs, stress_runs=args.stress)
+        out.print(verdict.summary(), markup=False, highlight=False)
+        for line in verdict.failures():
+            out.print(line, markup=False, highlight=False)
+        failed += not verdict.ok
+    return 1 if failed else 0
+
+
+def cmd_stress(args: argparse.Namespace) -> int:
+    katas = (
+        [get_kata(k) for k in args.katas]
+        if args.katas
+        else [k for k in all_katas() if k.meta.has_perf]
+    )
+    out = console()
+    failed = 0
+    for kata in katas:
+        with out.status(f"stressing {kata.id}: {args.runs} runs, {args.load} busy core(s) ..."):
+            gates = stress_reference(kata, runs=args.runs, load=args.load, device=args.device,
+                                     seed=args.seed, redis_url=args.redis_url)  # fmt: skip
+        out.print(f"{kata.id}:", markup=False)
+        for gate in gates:
+            out.print("  " + gate.summary(), markup=False, highlight=False)
+            for failure in gate.failures[:3]:
+                out.print(f"      {failure}", markup=False, highlight=False)
+            failed += not gate.ok
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    kata = get_kata(args.kata)
+    out = console()
+    rows: list[tuple[str, GradeResult]] = []
+    examples: list[tuple[str, dict[str, bytes]]] = [
+        ("reference", {n: (kata.reference_dir / n).read_bytes() for n in kata.meta.files})
+    ]
+    examples += [(f"mutant {m.name}", m.files) for m in load_mutants(kata)]
+    for index, (label, files) in enumerate(examples, start=1):
+        with out.status(f"[{index}/{len(examples)}] grading {label} ..."):
+            result = grade_files(kata, files, _options(args), origin=label)
+        rows.append((label, result))
+        out.print(f"  {label}: {result.status} {result.score:g}/{result.max_score:g}", markup=False)
+    out.print(scorecard(rows, f"{kata.id}: the reference and its mutants, graded"))
+    return 0 if rows[0][1].status == "pass" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Result exports: Gradescope ``results.json``, JUnit XML and CSV gradebook rows."""

@@ -1,0 +1,93 @@
+"""The timing methodology (graders.perf) tells ratios apart while another core is busy."""
+
+import time
+
+import pytest
+
+from graders.perf import Inconclusive, Perf, gate, measure_ratio
+
+
+def work(n: int) -> int:
+    """Pure-Python work proportional to n (about 1 ms for n = 20 000)."""
+    acc = 0
+    for i in range(n):
+        acc = (acc + i * i) % 1_000_003
+    return acc
+
+
+def no_args() -> tuple:
+    return ()
+
+
+@pytest.mark.load
+@pytest.mark.parametrize("attempt", range(3))
+def test_tells_3x_slower_from_equal_under_load(busy_core, attempt):
+    """With the other core busy: a 3x slower function measures 2.5x-3.5x and fails a 2x gate
+    (confirmed by a second measurement); an equal one measures within 15% and passes."""
+    slow = gate(lambda: work(60_000), no_args, lambda: work(20_000), no_args, bound=2.0, what="3x")
+    assert not slow.passed and slow.confirmed
+    for m in slow.measurements:
+        assert 2.5 <= m.ratio <= 3.5, m
+    equal = gate(lambda: work(20_000), no_args, lambda: work(20_000), no_args, bound=1.3, what="1x")
+    assert equal.passed
+    assert 0.85 <= equal.ratio <= 1.15, equal.measurements
+
+
+def test_scaling_separates_constant_from_linear():
+    """Time at 16n over time at n: about 16 for an O(n) function, about 1 for an O(1) one."""
+    linear = measure_ratio(
+        lambda n: work(n), lambda: (32_000,), lambda n: work(n), lambda: (2_000,)
+    )
+    assert 12 <= linear.ratio <= 20, linear
+    constant = measure_ratio(
+        lambda n: work(2_000), lambda: (32_000,), lambda n: work(2_000), lambda: (2_000,)
+    )
+    assert 0.8 <= constant.ratio <= 1.25, constant
+
+
+def test_rounds_last_at_least_10ms_and_inputs_are_fresh():
+    """Each round's block of calls lasts >= 10 ms, and every timed call gets new inputs."""
+    made = []
+
+    def make():
+        made.append(object())
+        return (made[-1],)
+
+    seen = []
+    m = measure_ratio(lambda x: (seen.append(x), work(500)), make, lambda x: work(500), make)
+    assert m.reps_a * m.call_a_s >= 0.009 and m.reps_b * m.call_b_s >= 0.009
+    assert len(seen) == len({id(x) for x in seen}), "an input object was timed twice"
+    assert m.rounds >= 3
+
+
+def test_hopelessly_slow_fails_without_rounds():
+    """Each call of a far beyond the bound: judged from two warm-up calls, quickly."""
+    start = time.monotonic()
+    result = gate(lambda: time.sleep(0.3), no_args, lambda: None, no_args, bound=2.0, what="sleep")
+    assert not result.passed and result.confirmed and result.measurements[0].decisive
+    assert time.monotonic() - start < 5
+
+
+def test_fewer_than_three_rounds_is_inconclusive():
+    """The helper refuses to judge on fewer than 3 rounds."""
+    with pytest.raises(Inconclusive):
+        measure_ratio(lambda: work(100), no_args, lambda: work(100), no_args, max_rounds=2)
+
+
+def test_perf_fixture_checks_results_before_timing():
+    """A wrong answer fails the gate's check before anything is timed; the figures are
+    recorded for the result."""
+    recorded = {}
+    perf = Perf("cpu", record=lambda k, v: recorded.__setitem__(k, v))
+
+    def check(got, want, args):
+        assert got == want, f"got {got}, want {want}"
+
+    with pytest.raises(AssertionError, match="got 1, want 2"):
+        perf.compare(lambda: 1, lambda: 2, no_args, bound=5, what="wrong", check=check)
+    assert recorded == {}
+    perf.compare(lambda: work(2000), lambda: work(2000), no_args, bound=2, what="same")
+    assert recorded["perf"]["bound"] == 2 and 0.5 < recorded["perf"]["ratio"] < 1.5
+    with pytest.raises(AssertionError, match=r"^slow: ratio .*\. trap explained$"):
+        perf.compare(lambda: work(20_000), lambda: work(1_000), no_args, bound=2, what="slow",
+                     hint="trap explained")  # fmt: skip

@@ -1,0 +1,14 @@
+# kills: test_hidden.py::test_total_speed
+
+
+def add(a, b):
+    return a + b
+
+
+def total(xs):
+    out = 0
+    for x in xs:
+        for _ in range(20):
+            pass
+        out += x
+    return out
