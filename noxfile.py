@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 def _install(session: nox.Session) -> None:
     session.install(TORCH_CPU)
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,katas]")
 
 
 @nox.session
@@ -56,7 +56,7 @@ def gpu(session: nox.Session) -> None:
     no_venv = session.venv_backend == "none"
     if not no_venv:
         session.install("torch")  # the index's default Linux build, with CUDA
-        session.install("-e", ".[dev]")
+        session.install("-e", ".[dev,katas]")
     probe = session.run(
         "python", "-c",
         "import torch; print('cuda' if torch.cuda.is_available() else 'none')",

@@ -138,3 +138,60 @@ def describe(x: Any) -> str:
         dev = f" {x.device}" if hasattr(x, "device") and kind == "tensor" else ""
         return f"{kind}{tuple(x.shape)} {_dtype_name(x)}{dev}"
     return repr(x)
+
+
+def assert_frame(
+    actual: Any,
+    expected: Any,
+    *,
+    what: str,
+    rtol: float | None = None,
+    atol: float | None = None,
+    check_index: bool = True,
+) -> None:
+    """``actual`` is exactly a ``pandas.DataFrame`` with ``expected``'s columns (same order),
+    dtypes, index (when ``check_index``) and values: NaN/NaT in the same places, floats within
+    magnitude-scaled tolerance, everything else equal. Messages name the column and row."""
+    import pandas as pd
+
+    if type(actual) is not pd.DataFrame:
+        raise AssertionError(
+            f"{what}: returned {type(actual).__name__}, expected a pandas.DataFrame"
+        )
+    if list(actual.columns) != list(expected.columns):
+        raise AssertionError(
+            f"{what}: columns {list(actual.columns)}, expected {list(expected.columns)}"
+        )
+    if len(actual) != len(expected):
+        raise AssertionError(f"{what}: {len(actual)} rows, expected {len(expected)}")
+    if check_index and not actual.index.equals(expected.index):
+        diff = next(
+            (
+                i
+                for i, (a, e) in enumerate(zip(actual.index, expected.index, strict=True))
+                if a != e
+            ),
+            None,
+        )
+        raise AssertionError(
+            f"{what}: index differs"
+            + (f" first at position {diff}: {actual.index[diff]!r} vs {expected.index[diff]!r}"
+               if diff is not None else f" ({actual.index.dtype} vs {expected.index.dtype})")
+        )  # fmt: skip
+    for col in expected.columns:
+        a, e = actual[col], expected[col]
+        if a.dtype != e.dtype:
+            raise AssertionError(f"{what}: column {col!r} has dtype {a.dtype}, expected {e.dtype}")
+        label = f"{what}, column {col!r}"
+        if pd.api.types.is_float_dtype(e.dtype):
+            tol = rtol if rtol is not None else DEFAULT_RTOL.get(str(e.dtype), 1e-9)
+            assert_close_values(a.to_numpy(), e.to_numpy(), what=label, rtol=tol, atol=atol)
+            continue
+        na_a, na_e = a.isna().to_numpy(), e.isna().to_numpy()
+        same = (a.to_numpy() == e.to_numpy()) | (na_a & na_e)
+        if not (na_a == na_e).all() or not same.all():
+            pos = int(np.argmin(same & (na_a == na_e)))
+            raise AssertionError(
+                f"{label}: row {pos} (index {actual.index[pos]!r}) is {a.iloc[pos]!r}, "
+                f"expected {e.iloc[pos]!r}"
+            )

@@ -97,6 +97,8 @@ def _marker_expr(options: GradeOptions) -> str | None:
 def _counted(test: ExpectedTest, options: GradeOptions) -> bool:
     if test.gpu and options.device != "cuda":
         return False
+    if "real_redis" in test.tags and not options.redis_url:
+        return False
     return options.perf or not test.perf
 
 

@@ -54,6 +54,7 @@ MARKERS = (
     "gpu: needs CUDA; skipped with a reason under --kata-device cpu",
     "weight(n): points of this test inside its part (default 1)",
     "hidden_detail: inputs and outputs withheld from candidate-facing reports",
+    "real_redis: needs a real Redis server (--redis-url); skipped and not graded under fakeredis",
 )
 
 
@@ -78,6 +79,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason="needs CUDA: graded with --device cpu")
         for item in items:
             if item.get_closest_marker("gpu"):
+                item.add_marker(skip)
+    if not config.getoption("--kata-redis-url"):
+        skip = pytest.mark.skip(reason="needs a real Redis server: graded without --redis-url")
+        for item in items:
+            if item.get_closest_marker("real_redis"):
                 item.add_marker(skip)
 
 
@@ -309,6 +315,22 @@ def _import_isolated(folder: Path, name: str, siblings: list[str]):
         for m in siblings:
             sys.modules.pop(m, None)
         sys.modules.update(saved)
+
+
+@pytest.fixture
+def kata_redis(request: pytest.FixtureRequest):
+    """A :class:`graders.redis_support.KataRedis`: client, key prefix, round-trip counter.
+
+    fakeredis (a fresh server per test) unless the run was given ``--redis-url``; with a real
+    server only this test's prefixed keys are deleted afterwards.
+    """
+    from graders.redis_support import open_redis
+
+    handle = open_redis(request.config.getoption("--kata-redis-url"))
+    try:
+        yield handle
+    finally:
+        handle.close()
 
 
 @pytest.fixture
