@@ -10,13 +10,16 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from rich.markup import escape
 
 from . import __version__
 from .candidate_view import kata_id_of, write_candidate_view
 from .catalog import all_katas, get_kata
 from .display import console, kata_table, print_result, scorecard, show_statement
-from .errors import KataError
+from .errors import KataError, UsageError
 from .exports.gradescope import write_gradescope
 from .exports.junit import write_junit
 from .grade import GradeOptions, grade_files, grade_folder
@@ -64,6 +67,7 @@ def _grading_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace, **extra) -> GradeOptions:
+    """GradeOptions from the shared grading flags (``extra`` adds fields such as timeout_s)."""
     return GradeOptions(device=args.device, perf=args.perf == "on", seed=args.seed,
                         redis_url=args.redis_url, policy=args.policy, **extra)  # fmt: skip
 
@@ -127,6 +131,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--load", type=int, default=1, help="busy processes beside the run (default 1)")
     _grading_options(p)
     p.set_defaults(func=cmd_stress)
+
+    p = sub.add_parser("cohort", help="grade a folder of student submissions (folders or zips)")
+    p.add_argument("submissions", type=Path, help="one folder or .zip per student")
+    p.add_argument("--kata", nargs="+", required=True, metavar="ID", help="kata id(s) to grade")
+    p.add_argument("--out", type=Path, required=True, help="results, gradebook, feedback, reports")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="grading processes at once on this machine (default: the cores)",
+    )
+    p.add_argument(
+        "--queue",
+        default=None,
+        metavar="URL",
+        help="grade on an RQ queue at redis://HOST:PORT/DB (run `kata worker` there)",
+    )
+    p.add_argument(
+        "--collect",
+        action="store_true",
+        help="with --queue: re-attach to jobs already enqueued, enqueue nothing",
+    )
+    p.add_argument("--regrade", action="store_true", help="grade again what is already graded")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="wall-clock cap per submission (default: each kata's timeout_s)",
+    )
+    p.add_argument("--similarity", action="store_true", help="also write similarity/KATA.html")
+    _grading_options(p)
+    p.set_defaults(func=cmd_cohort)
+
+    p = sub.add_parser("worker", help="run a grading worker for `kata cohort --queue`")
+    p.add_argument("--queue", required=True, metavar="URL", help="redis://HOST:PORT/DB")
+    p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    p.add_argument("--name", default=None, help="worker name (default: RQ's)")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("bundle", help="a take-home zip: candidate views, instructions, pins")
+    p.add_argument("katas", nargs="+", metavar="ID")
+    p.add_argument("--out", type=Path, required=True, help="the zip to write")
+    p.add_argument(
+        "--time-box", default="4 hours", help='shown to the candidate (default "4 hours")'
+    )
+    p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("grade-returned", help="grade every kata of a returned take-home")
+    p.add_argument("returned", type=Path, help="the unpacked folder, or the zip")
+    p.add_argument("--out", type=Path, required=True, help="KATA.json per kata and report.md")
+    _grading_options(p)
+    p.set_defaults(func=cmd_grade_returned)
+
+    p = sub.add_parser("similarity", help="an HTML similarity report between submissions")
+    p.add_argument("submissions", type=Path, help="one folder or .zip per student")
+    p.add_argument("--kata", required=True, metavar="ID")
+    p.add_argument("--out", type=Path, required=True, help="the HTML report to write")
+    p.add_argument("--threshold", type=float, default=0.33, help="show pairs above this (0..1)")
+    p.set_defaults(func=cmd_similarity)
+
+    p = sub.add_parser("export", help="export a kata for another platform")
+    p.add_argument("platform", choices=["gradescope"])
+    p.add_argument("kata")
+    p.add_argument("--out", type=Path, required=True, help="the autograder zip to write")
+    p.add_argument("--perf", choices=["on", "off"], default="on")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
         "demo", help="grade the reference and every mutant of a kata; print a scorecard"
@@ -221,6 +292,135 @@ def cmd_stress(args: argparse.Namespace) -> int:
                 out.print(f"      {failure}", markup=False, highlight=False)
             failed += not gate.ok
     return 1 if failed else 0
+
+
+def cmd_cohort(args: argparse.Namespace) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from .cohort import discover, plan, run_local
+    from .gradebook import write_reports
+
+    katas = [get_kata(k) for k in args.kata]
+    if args.collect and not args.queue:
+        raise UsageError("--collect re-attaches to a queue: give --queue URL too")
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = console()
+    students = discover(args.submissions, args.out / ".unpacked")
+    todo, done = plan(students, katas, args.out, regrade=args.regrade)
+    for s in students:
+        if s.problem:
+            out.print(f"[yellow]{s.name}:[/] {escape(s.problem)}")
+    out.print(f"{len(students)} students x {len(katas)} kata(s): {len(todo)} to grade, "
+              f"{len(done)} already graded (same files, kata and kit versions)")  # fmt: skip
+    options = _options(args, timeout_s=args.timeout)
+    start = time.monotonic()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())  # fmt: skip
+    interrupted = False
+    remaining = 0
+    with Progress(*columns, console=out) as progress:
+        bar = progress.add_task("grading", total=len(todo))
+
+        def on_done(task, result) -> None:
+            progress.advance(bar)
+            progress.console.print(
+                f"  {task.label}: {result.status} {result.score:g}/{result.max_score:g}",
+                markup=False,
+            )
+
+        try:
+            if args.queue:
+                from .queue import collect, enqueue
+
+                if not args.collect:
+                    enqueue(todo, args.queue, options)
+                    progress.console.print(
+                        f"enqueued {len(todo)} job(s) on {args.queue}; waiting for workers"
+                    )
+                remaining = collect(todo, args.queue, on_done=on_done)
+            else:
+                run_local(todo, options, args.jobs, on_done=on_done)
+        except KeyboardInterrupt:
+            interrupted = True
+    names = [s.name for s in students]
+    results = write_reports(args.out, names, [k.id for k in katas], time.monotonic() - start)
+    if args.similarity:
+        from .similarity import similarity_report
+
+        for kata in katas:
+            similarity_report(args.submissions, kata, args.out / "similarity" / f"{kata.id}.html",
+                              unpack_dir=args.out / ".unpacked")  # fmt: skip
+    out.print(f"{len(results)} result(s) in {args.out}/results; gradebook {args.out}/gradebook.csv, "
+              f"feedback/, leaderboard/, summary.md")  # fmt: skip
+    if interrupted:
+        print(
+            "interrupted: what was graded is kept; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    return 1 if remaining else 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .queue import run_worker
+
+    run_worker(args.queue, burst=args.burst, name=args.name)
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from .bundle import make_bundle
+
+    path = make_bundle(args.katas, args.out, time_box=args.time_box)
+    console().print(f"wrote {path}: {', '.join(args.katas)} (time box {args.time_box})")
+    return 0
+
+
+def cmd_grade_returned(args: argparse.Namespace) -> int:
+    from .bundle import grade_returned
+
+    out = console()
+    with out.status(f"grading {args.returned} ..."):
+        graded = grade_returned(args.returned, args.out, _options(args))
+    for g in graded:
+        print_result(g.result, out)
+        if g.version_note:
+            out.print(f"[yellow]note:[/] {g.version_note}")
+    total = sum(g.result.score for g in graded)
+    out.print(
+        f"total {total:g}/{sum(g.result.max_score for g in graded):g}; report: {args.out / 'report.md'}"
+    )
+    return 0 if all(g.result.status == "pass" for g in graded) else 1
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from .similarity import similarity_report
+
+    kata = get_kata(args.kata)
+    pairs = similarity_report(args.submissions, kata, args.out, display_threshold=args.threshold)
+    out = console()
+    for pair in pairs[:20]:
+        out.print(
+            f"  {pair.a} ~ {pair.b}: {pair.similarity_a:.0%} / {pair.similarity_b:.0%}",
+            markup=False,
+        )
+    out.print(f"{len(pairs)} pair(s) above {args.threshold:.0%}; report: {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .exports.autograder import export_gradescope
+
+    path = export_gradescope(get_kata(args.kata), args.out, perf=args.perf == "on")
+    console().print(f"wrote {path}: upload it as the Gradescope autograder of {args.kata}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

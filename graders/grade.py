@@ -15,6 +15,7 @@ Nothing a submission does makes this module raise: every graded submission gets 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.util
 import os
 import platform
@@ -65,6 +66,13 @@ class GradeOptions:
 class _Run:
     outcome: ChildOutcome | None = None
     report: ChildReport = field(default_factory=ChildReport)
+
+
+def cache_key(kata: Kata, submission_digest: str) -> str:
+    """What a result is keyed by: the submitted files, the kata's version, the kit's version.
+    Regrading is needed when any of them changes (cohort runs skip results with this key)."""
+    material = f"{submission_digest}|{kata.id}|{kata.meta.version}|{__version__}"
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def check_requirements(kata: Kata) -> None:
@@ -273,6 +281,7 @@ def grade_files(
         output_tail=(run.outcome.output[-8000:] if run.outcome else ""),
         started_at=started_at,
         duration_s=round(time.monotonic() - start, 3),
+        cache_key=cache_key(kata, sub.digest()),
     )
     return result
 

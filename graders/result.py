@@ -81,6 +81,7 @@ class GradeResult:
     output_tail: str = ""
     started_at: str = ""
     duration_s: float = 0.0
+    cache_key: str = ""  # sha256 of (submission digest, kata id and version, kit version)
     version: str = RESULT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,10 +105,19 @@ def load_result(path: Path) -> GradeResult:
     Raises:
         ValueError: the file is not a result of this ``RESULT_VERSION``.
     """
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return result_from_dict(json.loads(Path(path).read_text(encoding="utf-8")), str(path))
+
+
+def result_from_dict(data: dict[str, Any], where: str = "result") -> GradeResult:
+    """A :class:`GradeResult` from the dict of :meth:`GradeResult.to_dict`.
+
+    Raises:
+        ValueError: the dict is not a result of this ``RESULT_VERSION``.
+    """
+    data = dict(data)
     if data.get("version") != RESULT_VERSION:
         raise ValueError(
-            f"{path}: result version {data.get('version')!r}, expected {RESULT_VERSION}"
+            f"{where}: result version {data.get('version')!r}, expected {RESULT_VERSION}"
         )
     data.pop("version")
     tests = []

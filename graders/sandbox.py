@@ -1,7 +1,8 @@
 """Run one grading child: own process group, wall-clock timeout, memory limit, no network.
 
-The child is started as ``[prlimit --data=N] [unshare --net] python -I -m pytest ...`` in a new
-session (so a whole process group can be killed), with a scrubbed environment. A watchdog
+The child is started as ``[prlimit --data=N] [timeout -s KILL T] [unshare --net] python -I -m
+pytest ...`` in a new session (so a whole process group can be killed), with a scrubbed
+environment; ``timeout`` kills it a little after the limit even if this process is gone. A watchdog
 poll loop enforces the wall clock and the resident memory of the whole group, and
 kills the group with SIGKILL when either is exceeded. Every outcome becomes a
 :class:`ChildOutcome`; nothing here raises for a misbehaving child.
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,17 @@ PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NVID
                    "LD_LIBRARY_PATH", "CUDA_HOME", "SYSTEMROOT")  # fmt: skip
 
 _OUTPUT_CAP = 64_000  # characters of child output kept
+
+_RUNNING: set[int] = set()  # process groups of children still running
+_RUNNING_LOCK = threading.Lock()
+
+
+def terminate_all() -> None:
+    """Kill every grading child still running (on Ctrl-C of a cohort run)."""
+    with _RUNNING_LOCK:
+        groups = list(_RUNNING)
+    for pgid in groups:
+        _kill_group(pgid)
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,17 @@ def run_child(
     """
     cmd = [sys.executable, *argv[1:]]
     prefix: list[str] = list(network.prefix)
+    # A wall clock of its own: if this process dies (a killed queue worker), `timeout` still
+    # ends the child a little after the limit instead of leaving it running forever.
+    relayed = shutil.which("timeout") is not None
+    if relayed:
+        prefix = [
+            shutil.which("timeout") or "timeout",
+            "-s",
+            "KILL",
+            f"{int(timeout_s) + 5}s",
+            *prefix,
+        ]
     if memory_mb and rlimit_data and shutil.which("prlimit"):
         limit = memory_mb * 1024 * 1024
         prefix = [shutil.which("prlimit") or "prlimit", f"--data={limit}:{limit}", *prefix]
@@ -123,28 +147,41 @@ def run_child(
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         pgid = proc.pid
+        with _RUNNING_LOCK:
+            _RUNNING.add(pgid)
         timed_out = oom = False
-        watched = psutil.Process(proc.pid)
-        limit_bytes = memory_mb * 1024 * 1024 if memory_mb else None
-        while proc.poll() is None:
-            if time.monotonic() - start > timeout_s:
-                timed_out = True
-                _kill_group(pgid)
-                break
-            if limit_bytes and _group_rss(watched) > limit_bytes:
-                oom = True
-                _kill_group(pgid)
-                break
-            time.sleep(poll_s)
-        proc.wait()
+        try:
+            try:
+                watched: psutil.Process | None = psutil.Process(proc.pid)
+            except psutil.Error:  # already gone
+                watched = None
+            limit_bytes = memory_mb * 1024 * 1024 if memory_mb else None
+            while proc.poll() is None:
+                if time.monotonic() - start > timeout_s:
+                    timed_out = True
+                    _kill_group(pgid)
+                    break
+                if limit_bytes and watched and _group_rss(watched) > limit_bytes:
+                    oom = True
+                    _kill_group(pgid)
+                    break
+                time.sleep(poll_s)
+            proc.wait()
+        finally:
+            _kill_group(pgid)  # anything the child left behind in its group
+            with _RUNNING_LOCK:
+                _RUNNING.discard(pgid)
         wall = time.monotonic() - start
-        _kill_group(pgid)  # anything the child left behind in its group
         out.seek(0, os.SEEK_END)
         size = out.tell()
         out.seek(max(0, size - _OUTPUT_CAP * 4))
         output = out.read().decode("utf-8", "replace")[-_OUTPUT_CAP:]
     rc = proc.returncode
     sig = -rc if rc is not None and rc < 0 else None
+    if relayed and rc is not None and rc > 128:
+        sig = rc - 128  # `timeout` reports a child killed by signal N as 128 + N
+    elif relayed and rc == 124:
+        timed_out = True  # `timeout` itself hit the limit
     if sig == signal.SIGKILL and not timed_out and not oom:
         oom = True  # SIGKILL from outside: the kernel's OOM killer is by far the likeliest
     return ChildOutcome(rc, sig, timed_out, oom, wall, output)

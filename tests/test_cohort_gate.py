@@ -1,0 +1,83 @@
+"""The cohort gate (issue: take-home bundles and cohort grading): grading generated
+submissions of diffusion_q_sample (correct, slow, wrong, crashing, hanging) with --jobs 2 takes
+at most 1.15x the sum of their single-grade times divided by 2, and the gradebook matches
+grading each one alone.
+
+KATA_GATE_SUBMISSIONS sets the cohort size: 10 by default (CI), 40 for the full gate.
+"""
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from graders.catalog import get_kata
+from graders.cohort import discover, plan, run_local
+from graders.grade import GradeOptions, grade_folder
+from graders.gradebook import write_reports
+
+N = int(os.environ.get("KATA_GATE_SUBMISSIONS", "10"))
+MIX = ["correct"] * 4 + ["slow"] * 2 + ["wrong"] * 2 + ["crash", "hang"]  # per 10 students
+WRONG = ["abar_off_by_one", "float64_upcast", "batch_broadcast"]
+
+
+def generate(kata, folder: Path, n: int) -> dict[str, str]:
+    """``n`` submissions in ``folder``; returns {student: kind}."""
+    reference = (kata.reference_dir / "diffusion.py").read_text()
+    mutants = kata.mutants_dir
+    kinds = {}
+    for i in range(n):
+        kind = MIX[i % len(MIX)]
+        name = f"student{i:02d}"
+        if kind == "correct":
+            text = f"# student {i}\n" + reference
+        elif kind == "slow":
+            text = (mutants / ("t_step_loop.py" if i % 2 else "per_sample_loop.py")).read_text()
+        elif kind == "wrong":
+            text = (mutants / f"{WRONG[i % len(WRONG)]}.py").read_text()
+        elif kind == "crash":
+            text = "raise RuntimeError('crashes at import')\n" + reference
+        else:
+            text = "while True:\n    pass\n"
+        (folder / name).mkdir(parents=True)
+        (folder / name / "diffusion.py").write_text(text)
+        kinds[name] = kind
+    return kinds
+
+
+@pytest.mark.slow
+def test_cohort_gate(tmp_path):
+    """--jobs 2 takes <= 1.15 x (sum of single-grade times) / 2; scores equal grading alone."""
+    kata = get_kata("diffusion_q_sample")
+    subs = tmp_path / "subs"
+    kinds = generate(kata, subs, N)
+    options = GradeOptions(seed=12345, timeout_s=20)
+    students = discover(subs, tmp_path / "unpacked")
+    alone, single_s = {}, 0.0
+    for s in students:
+        start = time.monotonic()
+        alone[s.name] = grade_folder(kata, s.folder, options)
+        single_s += time.monotonic() - start
+    out = tmp_path / "out"
+    todo, _ = plan(students, [kata], out)
+    start = time.monotonic()
+    run_local(todo, options, jobs=2)
+    cohort_s = time.monotonic() - start
+    write_reports(out, [s.name for s in students], [kata.id], cohort_s)
+    bound = 1.15 * single_s / 2
+    print(f"{N} submissions: single-grade sum {single_s:.1f} s, cohort --jobs 2 {cohort_s:.1f} s, "
+          f"bound {bound:.1f} s (ratio {cohort_s / (single_s / 2):.3f})")  # fmt: skip
+    assert cohort_s <= bound, f"cohort took {cohort_s:.1f} s, bound {bound:.1f} s"
+    with open(out / "gradebook.csv") as fh:
+        book = {row["student"]: row for row in csv.DictReader(fh)}
+    for name, result in alone.items():
+        expected = round(100 * result.score / result.max_score, 2)
+        assert float(book[name][kata.id]) == expected, (name, kinds[name], book[name], result.score)
+    by_kind = {
+        k: {float(book[n][kata.id]) for n in kinds if kinds[n] == k} for k in set(kinds.values())
+    }
+    assert by_kind["correct"] == {100.0}
+    assert all(70 <= p < 100 for p in by_kind["slow"])  # keeps correctness, loses performance
+    assert by_kind["crash"] == {0.0} and by_kind["hang"] == {0.0}
