@@ -12,6 +12,7 @@ packages on a CPU machine.
 """
 
 import os
+import shutil
 
 import nox
 
@@ -54,6 +55,8 @@ def demo(session: nox.Session) -> None:
 def gpu(session: nox.Session) -> None:
     """kata verify --device cuda (all katas, or the ids given after --)."""
     no_venv = session.venv_backend == "none"
+    if not (shutil.which("nvidia-smi") or os.path.exists("/dev/nvidia0")):
+        session.skip("no NVIDIA GPU on this machine (no nvidia-smi, no /dev/nvidia0)")
     if not no_venv:
         session.install("torch")  # the index's default Linux build, with CUDA
         session.install("-e", ".[dev,katas]")
