@@ -22,7 +22,7 @@ from .display import console, kata_table, print_result, scorecard, show_statemen
 from .errors import KataError, UsageError
 from .exports.gradescope import write_gradescope
 from .exports.junit import write_junit
-from .grade import GradeOptions, grade_files, grade_folder
+from .grade import GradeOptions, check_requirements, grade_files, grade_folder
 from .mutants import load_mutants
 from .result import GradeResult
 from .stress import stress_reference
@@ -308,6 +308,8 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     from .gradebook import write_reports
 
     katas = [get_kata(k) for k in args.kata]
+    for kata in katas:
+        check_requirements(kata)  # a missing package fails the run now, not every task later
     if args.collect and not args.queue:
         raise UsageError("--collect re-attaches to a queue: give --queue URL too")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -151,8 +151,16 @@ def plan(
 
 
 def grade_task(task: Task, options: GradeOptions) -> GradeResult:
-    """Grade one task here and write its result file; never raises for a bad submission."""
-    result = grade_files(task.kata, task.files, options, origin=task.origin, problem=task.problem)
+    """Grade one task here and write its result file. Never raises for a bad submission; an
+    internal error of the grader itself becomes an ``error`` result too, so one task cannot
+    stop the batch."""
+    try:
+        result = grade_files(
+            task.kata, task.files, options, origin=task.origin, problem=task.problem
+        )
+    except Exception as exc:  # noqa: BLE001 - recorded in the result, the batch goes on
+        why = f"internal grading error ({type(exc).__name__}: {exc}); grade this submission again"
+        result = grade_files(task.kata, {}, options, origin=task.origin, problem=why)
     result.cache_key = task.key
     result.write(task.result_path)
     return result
