@@ -315,13 +315,13 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     out = console()
     students = discover(args.submissions, args.out / ".unpacked")
-    todo, done = plan(students, katas, args.out, regrade=args.regrade)
+    options = _options(args, timeout_s=args.timeout)
+    todo, done = plan(students, katas, args.out, regrade=args.regrade, options=options)
     for s in students:
         if s.problem:
             out.print(f"[yellow]{s.name}:[/] {escape(s.problem)}")
     out.print(f"{len(students)} students x {len(katas)} kata(s): {len(todo)} to grade, "
-              f"{len(done)} already graded (same files, kata and kit versions)")  # fmt: skip
-    options = _options(args, timeout_s=args.timeout)
+              f"{len(done)} already graded (same files, kata and kit versions, settings)")  # fmt: skip
     start = time.monotonic()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())  # fmt: skip

@@ -26,7 +26,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
 from .archive import safe_extract
 from .catalog import Kata
 from .errors import SubmissionError, UsageError
@@ -106,28 +105,26 @@ def discover(submissions: Path, unpack_dir: Path) -> list[Student]:
     return list(students.values())
 
 
-def _problem_key(kata: Kata, problem: str) -> str:
-    material = f"problem|{problem}|{kata.id}|{kata.meta.version}|{__version__}"
-    return hashlib.sha256(material.encode()).hexdigest()
+def _problem_key(kata: Kata, problem: str, options: GradeOptions | None) -> str:
+    return cache_key(kata, hashlib.sha256(f"problem|{problem}".encode()).hexdigest(), options)
 
 
-def make_task(student: Student, kata: Kata, out: Path) -> Task:
-    """The grading task of ``student`` on ``kata``, with its cache key."""
+def make_task(student: Student, kata: Kata, out: Path, options: GradeOptions | None = None) -> Task:
+    """The grading task of ``student`` on ``kata`` under ``options``, with its cache key."""
     path = out / "results" / student.name / f"{kata.id}.json"
     if student.problem or student.folder is None:
         problem = student.problem or "no submission"
-        return Task(
-            student.name, kata, {}, student.name, problem, _problem_key(kata, problem), path
-        )
+        key = _problem_key(kata, problem, options)
+        return Task(student.name, kata, {}, student.name, problem, key, path)
     folder = student.folder / kata.id if (student.folder / kata.id).is_dir() else student.folder
     try:
         sub = read_submission(folder, kata.meta)
     except (SubmissionError, UsageError) as exc:
         problem = str(exc)
-        return Task(student.name, kata, {}, str(folder), problem, _problem_key(kata, problem), path)
-    return Task(
-        student.name, kata, sub.files, str(folder), None, cache_key(kata, sub.digest()), path
-    )
+        key = _problem_key(kata, problem, options)
+        return Task(student.name, kata, {}, str(folder), problem, key, path)
+    key = cache_key(kata, sub.digest(), options)
+    return Task(student.name, kata, sub.files, str(folder), None, key, path)
 
 
 def already_graded(task: Task) -> bool:
@@ -139,13 +136,17 @@ def already_graded(task: Task) -> bool:
 
 
 def plan(
-    students: list[Student], katas: list[Kata], out: Path, regrade: bool = False
+    students: list[Student],
+    katas: list[Kata],
+    out: Path,
+    regrade: bool = False,
+    options: GradeOptions | None = None,
 ) -> tuple[list[Task], list[Task]]:
-    """``(to_grade, already_done)`` for every (student, kata)."""
+    """``(to_grade, already_done)`` for every (student, kata) under ``options``."""
     todo, done = [], []
     for student in students:
         for kata in katas:
-            task = make_task(student, kata, out)
+            task = make_task(student, kata, out, options)
             (done if already_graded(task) and not regrade else todo).append(task)
     return todo, done
 

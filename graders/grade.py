@@ -68,10 +68,15 @@ class _Run:
     report: ChildReport = field(default_factory=ChildReport)
 
 
-def cache_key(kata: Kata, submission_digest: str) -> str:
-    """What a result is keyed by: the submitted files, the kata's version, the kit's version.
-    Regrading is needed when any of them changes (cohort runs skip results with this key)."""
-    material = f"{submission_digest}|{kata.id}|{kata.meta.version}|{__version__}"
+def cache_key(kata: Kata, submission_digest: str, options: GradeOptions | None = None) -> str:
+    """What a result is keyed by: the submitted files, the kata's version, the kit's version,
+    and the settings that change what a grade means (device, performance on or off, policy
+    action). Cohort runs skip results whose key is unchanged."""
+    o = options or GradeOptions()
+    material = (
+        f"{submission_digest}|{kata.id}|{kata.meta.version}|{__version__}|"
+        f"{o.device}|{'perf' if o.perf else 'noperf'}|{o.policy}"
+    )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -281,7 +286,7 @@ def grade_files(
         output_tail=(run.outcome.output[-8000:] if run.outcome else ""),
         started_at=started_at,
         duration_s=round(time.monotonic() - start, 3),
-        cache_key=cache_key(kata, sub.digest()),
+        cache_key=cache_key(kata, sub.digest(), options),
     )
     return result
 
