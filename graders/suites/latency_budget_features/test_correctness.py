@@ -1,0 +1,209 @@
+"""Hidden correctness tests of latency_budget_features.
+
+Oracles are independent of the reference: exhaustive search over every subset of all
+features (up to 20), scipy's mixed-integer solver (``scipy.optimize.milp``) for 200-feature
+instances, direct constructions for the shared-cost and exact-fill cases, and the BLAKE2b
+recipe of the statement computed with hashlib.
+"""
+
+import hashlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SHARED_HINT = (
+    "A base feature is computed once per request however many crosses use it: charge its "
+    "latency once for the whole selection (not once per cross, which makes crosses that share "
+    "an expensive base look unaffordable), and never leave it out."
+)
+
+
+def _optimal(got_gain, best, what, hint=SHARED_HINT):
+    if got_gain < best - 1e-9 * max(1.0, abs(best)):
+        raise AssertionError(
+            f"{what}: the selection's gain is {got_gain:.6f}, the best within the budget is "
+            f"{best:.6f}. {hint}"
+        )
+
+
+def test_optimal_vs_brute_force(sol, rng, instance, brute_force, check_selection):
+    """On instances of 8 to 20 features the selection is within the SLA and optimal
+    (exhaustive search over every subset)."""
+    sizes = [(3, 5), (4, 6), (5, 7), (4, 9), (6, 8), (5, 15)]  # the last one: 20 features
+    cases = [instance(rng, nb, nc, float(rng.uniform(0.2, 0.6))) for nb, nc in sizes]
+    # and one where the best gain per latency blocks the best pair: 51 + 50 > 100 = 50 + 50
+    unit = int(rng.integers(1, 5))
+    perm = rng.permutation(3)
+    cases.append((np.array([51, 50, 50])[perm] * unit, np.array([0.52, 0.5, 0.5])[perm],
+                  np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, 2), dtype=np.int64),
+                  100 * unit))  # fmt: skip
+    for bc, bg, cc, cg, parents, budget in cases:
+        nb, nc = len(bc), len(cc)
+        what = f"select_features({nb} bases, {nc} crosses, budget {budget})"
+        sel = sol.select_features(bc, bg, cc, cg, parents, budget)
+        gain = check_selection(sel, bc, bg, cc, cg, parents, budget, what)
+        _optimal(gain, brute_force(bc, bg, cc, cg, parents, budget), what,
+                 SHARED_HINT + " A greedy by gain per latency is not optimal either.")  # fmt: skip
+
+
+def test_shared_base_cost_counted_once(sol, rng, check_selection):
+    """Many valuable crosses share one expensive base feature: paying it once lets them all in."""
+    k = int(rng.integers(5, 10))  # k + 1 <= 10 base features
+    hub_cost = int(rng.integers(60, 90))
+    bc = np.r_[hub_cost, rng.integers(5, 10, k)]  # base 0 is the hub
+    bg = np.zeros(k + 1)
+    cc = rng.integers(2, 5, k)
+    cg = rng.uniform(0.5, 1.0, k)
+    parents = np.array([[0, i + 1] for i in range(k)], dtype=np.int64)
+    budget = int(bc.sum() + cc.sum())  # everything fits, with each base paid once
+    what = (
+        f"select_features(1 hub base of latency {hub_cost} shared by {k} crosses, budget {budget})"
+    )
+    sel = sol.select_features(bc, bg, cc, cg, parents, budget)
+    gain = check_selection(sel, bc, bg, cc, cg, parents, budget, what)
+    _optimal(gain, float(cg.sum()), what)
+
+
+def test_sla_never_exceeded_200_features(sol, rng, instance, milp_optimum, check_selection):
+    """On 200-feature instances (10 bases, 190 crosses) the selection is within the SLA and
+    as good as the MILP optimum."""
+    for budget_frac in (0.1, 0.25):
+        bc, bg, cc, cg, parents, budget = instance(rng, 10, 190, budget_frac)
+        budget = min(budget, 1000)
+        what = f"select_features(10 bases, 190 crosses, budget {budget})"
+        sel = sol.select_features(bc, bg, cc, cg, parents, budget)
+        gain = check_selection(sel, bc, bg, cc, cg, parents, budget, what)
+        _optimal(gain, milp_optimum(bc, bg, cc, cg, parents, budget), what)
+
+
+def test_exact_budget_fill(sol, rng, check_selection):
+    """A selection whose latency equals the budget exactly is within the SLA (<=)."""
+    budget = int(rng.integers(50, 500))
+    a = int(rng.integers(10, budget - 20))
+    bc = np.array([a, budget - a - 5, budget // 3], dtype=np.int64)
+    bg = np.array([0.0, 0.0, 0.9])
+    cc, cg = np.array([5]), np.array([1.0])
+    parents = np.array([[0, 1]], dtype=np.int64)
+    what = f"select_features(cross + its bases costing exactly the budget {budget})"
+    sel = sol.select_features(bc, bg, cc, cg, parents, budget)
+    gain = check_selection(sel, bc, bg, cc, cg, parents, budget, what)
+    _optimal(gain, 1.0, what, "The SLA is met when the latency is <= the budget, equality "
+                              "included.")  # fmt: skip
+
+
+def test_negative_base_gain_worth_paying(sol, check_selection):
+    """A base feature with a negative gain of its own is computed when its crosses pay for it."""
+    bc, bg = np.array([10, 10, 10]), np.array([-0.5, 0.2, 0.1])
+    cc, cg = np.array([1, 1]), np.array([0.8, 0.7])
+    parents = np.array([[0, 1], [0, 2]], dtype=np.int64)
+    sel = sol.select_features(bc, bg, cc, cg, parents, 32)
+    gain = check_selection(sel, bc, bg, cc, cg, parents, 32, "select_features(negative gain)")
+    _optimal(gain, 1.3, "select_features(a base with gain -0.5 feeding two crosses)")
+    sel = sol.select_features(bc, bg, cc, cg, parents, 25)
+    gain = check_selection(sel, bc, bg, cc, cg, parents, 25, "select_features(budget 25)")
+    _optimal(gain, 0.3, "select_features(a base with gain -0.5, budget 25)")
+
+
+def test_bad_inputs_raise(sol):
+    """Mismatched shapes, negative or float latencies, bad parents, too many features and bad
+    budgets raise ValueError."""
+    bc, bg = np.array([1, 2, 3]), np.array([0.1, 0.2, 0.3])
+    cc, cg, par = np.array([1]), np.array([0.5]), np.array([[0, 1]])
+    cases = {
+        "gain shape": (bc, bg[:2], cc, cg, par, 10),
+        "parents shape": (bc, bg, cc, cg, np.array([0, 1, 2]), 10),
+        "negative cost": (np.array([1, -2, 3]), bg, cc, cg, par, 10),
+        "float costs": (bc.astype(float), bg, cc, cg, par, 10),
+        "NaN gain": (bc, np.array([0.1, np.nan, 0.3]), cc, cg, par, 10),
+        "parent out of range": (bc, bg, cc, cg, np.array([[0, 3]]), 10),
+        "same parent twice": (bc, bg, cc, cg, np.array([[1, 1]]), 10),
+        "11 bases": (np.ones(11, dtype=int), np.ones(11), cc, cg, par, 10),
+        "201 crosses": (bc, bg, np.ones(201, dtype=int), np.ones(201),
+                        np.tile([[0, 1]], (201, 1)), 10),
+        "budget -1": (bc, bg, cc, cg, par, -1),
+        "budget 1001": (bc, bg, cc, cg, par, 1001),
+        "float budget": (bc, bg, cc, cg, par, 10.0),
+    }  # fmt: skip
+    for label, args in cases.items():
+        with pytest.raises(ValueError):
+            sol.select_features(*args)
+            pytest.fail(f"select_features with {label} returned instead of raising ValueError")
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_small_instances_property(sol, brute_force, check_selection, data):
+    """Property: any instance of up to 9 features gets a valid, optimal selection."""
+    nb = data.draw(st.integers(0, 4), label="bases")
+    nc = data.draw(st.integers(0, 5), label="crosses") if nb >= 2 else 0
+    ints = st.integers(0, 12)
+    bc = np.array(data.draw(st.lists(ints, min_size=nb, max_size=nb), label="bc"), dtype=np.int64)
+    bg = np.array(data.draw(st.lists(st.floats(-1, 2), min_size=nb, max_size=nb), label="bg"))
+    cc = np.array(data.draw(st.lists(ints, min_size=nc, max_size=nc), label="cc"), dtype=np.int64)
+    cg = np.array(data.draw(st.lists(st.floats(-1, 2), min_size=nc, max_size=nc), label="cg"))
+    pairs = [data.draw(st.lists(st.integers(0, nb - 1), min_size=2, max_size=2, unique=True))
+             for _ in range(nc)]  # fmt: skip
+    parents = np.array(pairs, dtype=np.int64).reshape(nc, 2)
+    budget = data.draw(st.integers(0, 40), label="budget")
+    what = (f"select_features({bc.tolist()}, {bg.tolist()}, {cc.tolist()}, {cg.tolist()}, "
+            f"{parents.tolist()}, {budget})")  # fmt: skip
+    sel = sol.select_features(bc, bg, cc, cg, parents, budget)
+    gain = check_selection(sel, bc, bg, cc, cg, parents, budget, what)
+    _optimal(gain, brute_force(bc, bg, cc, cg, parents, budget), what)
+
+
+# -- hash_cross --------------------------------------------------------------------------------
+
+
+def _spec_bucket(a, b, size):
+    digest = hashlib.blake2b((a + "\x1f" + b).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % size
+
+
+def test_hash_cross_matches_spec(sol, rng):
+    """hash_cross equals the BLAKE2b recipe on 300 random pairs (ASCII and non-ASCII)."""
+    alphabet = list("abcxyz=_0123") + ["é", "ß", "東", "🙂"]
+
+    def word():  # noqa: E306
+        return "".join(rng.choice(alphabet, size=int(rng.integers(1, 12))))
+
+    a = [word() for _ in range(300)]
+    b = [word() for _ in range(300)]
+    size = int(rng.integers(1_000, 2**40))
+    got = sol.hash_cross(a, b, size)
+    want = np.array([_spec_bucket(x, y, size) for x, y in zip(a, b, strict=True)], dtype=np.int64)
+    if type(got) is not np.ndarray or got.dtype != np.int64 or got.shape != (300,):
+        raise AssertionError(f"hash_cross returned {type(got).__name__} "
+                             f"{getattr(got, 'dtype', '')}, expected int64 of shape (300,)")  # fmt: skip
+    bad = np.flatnonzero(got != want)
+    if bad.size:
+        i = int(bad[0])
+        raise AssertionError(
+            f"hash_cross({a[i]!r}, {b[i]!r}, table_size={size}) gave bucket {int(got[i])}, the "
+            f"recipe gives {int(want[i])} ({bad.size} of 300 differ). The 8-byte digest is an "
+            "unsigned little-endian integer (read as signed int64, half of all digests come "
+            "out negative and land in other buckets); Python's hash() of a str is salted per "
+            "process, so training and serving would disagree."
+        )
+
+
+def test_hash_cross_separator_and_range(sol, rng):
+    """Pairs that concatenate to the same string get the recipe's (different) buckets; every
+    bucket lies in [0, table_size); table_size 1 maps everything to 0."""
+    a, b = ["ab", "a", "x=1", ""], ["c", "bc", "", "x=1"]
+    size = 2**61 - 1
+    got = sol.hash_cross(a, b, size)
+    want = [_spec_bucket(x, y, size) for x, y in zip(a, b, strict=True)]
+    assert np.asarray(got).tolist() == want, (
+        f"hash_cross({a}, {b}) = {np.asarray(got).tolist()}, expected {want}: the separator "
+        "keeps ('ab', 'c') and ('a', 'bc') apart"
+    )
+    small = sol.hash_cross([str(i) for i in range(500)], ["v"] * 500, 7)
+    assert small.min() >= 0 and small.max() < 7, "a bucket outside [0, table_size)"
+    assert sol.hash_cross(["a", "b"], ["c", "d"], 1).tolist() == [0, 0]
+    for args in ((["a"], ["b", "c"], 10), (["a"], [1], 10), (["a"], ["b"], 0)):
+        with pytest.raises(ValueError):
+            sol.hash_cross(*args)
+            pytest.fail(f"hash_cross{args} returned instead of raising ValueError")

@@ -1,0 +1,258 @@
+"""Hidden correctness tests of prevalence_metrics.
+
+Oracles are independent of the reference: scikit-learn's precision/recall/F1 and
+``precision_recall_curve`` with importance ``sample_weight`` (each class re-weighted to the
+production prevalence), and a brute-force sweep over the distinct scores.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
+
+BASE_RATE_HINT = (
+    "The validation set's class balance is not production's: counting TP and FP on it gives "
+    "the precision and F1 of a world where {pv:.0%} of traffic is positive, not {pi:.2%}. "
+    "TPR and FPR are rates within a class and carry over; production precision is "
+    "pi*TPR / (pi*TPR + (1-pi)*FPR), i.e. positives re-weighted by pi/pi_val and negatives by "
+    "(1-pi)/(1-pi_val)."
+)
+
+
+def _is_float(value, what):
+    if type(value) is not float:
+        raise AssertionError(f"{what} returned {type(value).__name__} {value!r}, expected float")
+
+
+def _oracle_rates(y, s, threshold, pi, weights):
+    pred = (s >= threshold).astype(int)
+    w = weights(y, pi)
+    kw = {"sample_weight": w, "zero_division": 0.0}
+    fpr = float(pred[y == 0].mean())
+    return (precision_score(y, pred, **kw), recall_score(y, pred, **kw),
+            f1_score(y, pred, **kw), fpr)  # fmt: skip
+
+
+def _check_rates(got, expected, what, hint=""):
+    names = ("precision", "recall", "f1", "fpr")
+    if not isinstance(got, tuple) or len(got) != 4:
+        raise AssertionError(f"{what} returned {got!r}, expected Rates(precision, recall, f1, fpr)")
+    for name, g, e in zip(names, got, expected, strict=True):
+        _is_float(g, f"{what}.{name}")
+        if not math.isclose(g, e, rel_tol=1e-9, abs_tol=1e-12):
+            raise AssertionError(
+                f"{what} returned {name}={g!r}, expected {e!r} (all: "
+                f"{dict(zip(names, (float(x) for x in expected), strict=True))}). {hint}"
+            )
+
+
+def test_production_metrics_match_weighted_sklearn(sol, rng, skewed_validation,
+                                                    importance_weights):  # fmt: skip
+    """production_metrics equals sklearn's precision/recall/F1 with the validation set
+    re-weighted to the production prevalence, at several thresholds and prevalences."""
+    y, s = skewed_validation(rng, 4000)
+    pv = y.mean()
+    for pi in (0.01, float(rng.uniform(0.001, 0.05)), 0.5):
+        for threshold in (float(np.quantile(s, q)) for q in (0.5, 0.8, 0.95)):
+            got = sol.production_metrics(y, s, threshold, pi)
+            expected = _oracle_rates(y, s, threshold, pi, importance_weights)
+            _check_rates(got, expected,
+                         f"production_metrics(n=4000, validation prevalence {pv:.3f}, "
+                         f"threshold={threshold:.4g}, prevalence={pi:.4g})",
+                         BASE_RATE_HINT.format(pv=pv, pi=pi))  # fmt: skip
+
+
+def test_production_metrics_at_validation_prevalence_are_plain(sol, rng, skewed_validation):
+    """At the validation set's own prevalence the metrics are sklearn's unweighted ones."""
+    y, s = skewed_validation(rng, 2000)
+    pv = float(y.mean())
+    threshold = float(np.median(s))
+    pred = (s >= threshold).astype(int)
+    expected = (precision_score(y, pred), recall_score(y, pred), f1_score(y, pred),
+                float(pred[y == 0].mean()))  # fmt: skip
+    _check_rates(sol.production_metrics(y, s, threshold, pv), expected,
+                 f"production_metrics(prevalence = validation prevalence {pv:.4f})")  # fmt: skip
+
+
+def test_nothing_flagged_is_zero_not_nan(sol, rng, skewed_validation):
+    """A threshold above every score, or one that flags only negatives, gives precision 0.0
+    and F1 0.0, not NaN."""
+    y, s = skewed_validation(rng, 500)
+    hint = ("With nothing (correctly) flagged, precision is 0/0: the statement fixes it at 0.0. "
+            "A NaN here propagates silently into dashboards and argmax-based threshold sweeps.")  # fmt: skip
+    cases = {"above every score": float(s.max()) + 1.0, "only the top negative": float(s.max())}
+    for label, threshold in cases.items():
+        got = sol.production_metrics(y, s, threshold, 0.01)
+        fpr = float((s[y == 0] >= threshold).mean())
+        _check_rates(got, (0.0, 0.0, 0.0, fpr), f"production_metrics(threshold {label})", hint)
+
+
+def test_no_positive_raises(sol, rng):
+    """y_true without a positive raises ValueError instead of returning NaN recall and F1."""
+    s = rng.normal(size=100)
+    for fn, args in (("production_metrics", (0.0, 0.01)), ("f1_optimal_threshold", (0.01,))):
+        with pytest.raises(ValueError):
+            out = getattr(sol, fn)(np.zeros(100, dtype=np.int64), s, *args)
+            pytest.fail(
+                f"{fn}(y_true with no positive) returned {out!r} instead of raising ValueError: "
+                "recall is 0/0 there, and a silent NaN (or 0) F1 reads as a real measurement."
+            )
+
+
+def test_bad_inputs_raise(sol, rng):
+    """No negative, prevalence outside (0, 1), NaN scores or threshold, bad shapes raise."""
+    y = np.array([1, 0, 1, 0])
+    s = np.array([0.9, 0.2, 0.5, 0.4])
+    cases = [
+        ("no negative", (np.ones(4, dtype=int), s, 0.5, 0.1)),
+        ("prevalence 0", (y, s, 0.5, 0.0)),
+        ("prevalence 1", (y, s, 0.5, 1.0)),
+        ("prevalence 1.5", (y, s, 0.5, 1.5)),
+        ("NaN score", (y, np.array([0.9, np.nan, 0.5, 0.4]), 0.5, 0.1)),
+        ("NaN threshold", (y, s, float("nan"), 0.1)),
+        ("label 2", (np.array([1, 0, 2, 0]), s, 0.5, 0.1)),
+        ("length mismatch", (y, s[:3], 0.5, 0.1)),
+        ("2-D", (y.reshape(2, 2), s.reshape(2, 2), 0.5, 0.1)),
+        ("empty", (np.array([], dtype=int), np.array([]), 0.5, 0.1)),
+    ]
+    for label, args in cases:
+        with pytest.raises(ValueError):
+            sol.production_metrics(*args)
+            pytest.fail(f"production_metrics with {label} returned instead of raising ValueError")
+        if label != "NaN threshold":
+            with pytest.raises(ValueError):
+                sol.f1_optimal_threshold(args[0], args[1], args[3])
+                pytest.fail(f"f1_optimal_threshold with {label} returned instead of raising")
+
+
+# -- the threshold sweep ------------------------------------------------------------------------
+
+
+def _oracle_optimum(y, s, pi, weights):
+    """Brute force over sklearn's weighted precision-recall curve: (threshold, f1, all f1)."""
+    precision, recall, thresholds = precision_recall_curve(y, s, sample_weight=weights(y, pi))
+    precision, recall = precision[:-1], recall[:-1]  # drop the (recall 0, precision 1) end
+    total = precision + recall
+    f1 = np.where(total > 0, 2 * precision * recall / np.where(total > 0, total, 1), 0.0)
+    top = f1.max()
+    near = np.flatnonzero(f1 >= top - 1e-12 * top)
+    return float(thresholds[near].max()), float(top), thresholds, f1
+
+
+def _check_optimum(got, y, s, pi, weights, what, hint=""):
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise AssertionError(f"{what} returned {got!r}, expected Optimum(threshold, f1)")
+    thr, f1, thresholds, all_f1 = _oracle_optimum(y, s, pi, weights)
+    _is_float(got[0], f"{what}.threshold")
+    _is_float(got[1], f"{what}.f1")
+    if not (got[0] == thr and math.isclose(got[1], f1, rel_tol=1e-9)):
+        at = all_f1[thresholds == got[0]]
+        where = (f"; the F1 at threshold {got[0]!r} is {float(at[0])!r}" if at.size
+                 else f"; {got[0]!r} is not one of the distinct scores")  # fmt: skip
+        raise AssertionError(
+            f"{what} returned {tuple(got)!r}, expected Optimum(threshold={thr!r}, f1={f1!r})"
+            f"{where}. {hint}".rstrip()
+        )
+
+
+def test_f1_optimal_threshold_matches_sweep(sol, rng, skewed_validation, importance_weights):
+    """f1_optimal_threshold equals the brute-force sweep of weighted F1 over the distinct
+    scores, for continuous and tied scores and several production prevalences."""
+    for decimals in (None, 2):
+        y, s = skewed_validation(rng, 3000, decimals)
+        pv = y.mean()
+        for pi in (0.01, float(rng.uniform(0.002, 0.05))):
+            got = sol.f1_optimal_threshold(y, s, pi)
+            best = _oracle_optimum(y, s, pi, importance_weights)[1]
+            if isinstance(got, tuple) and len(got) == 2 and got[1] > best * (1 + 1e-9):
+                hint = ("The returned F1 is above every F1 a threshold can reach: tied scores are "
+                        "one threshold (a cut inside a tie group is not an operating point).")  # fmt: skip
+            else:
+                hint = BASE_RATE_HINT.format(pv=pv, pi=pi) + (
+                    " The F1-optimal threshold moves with the prevalence: tune it at the "
+                    "production rate."
+                )
+            kind = "tied" if decimals else "continuous"
+            _check_optimum(got, y, s, pi, importance_weights,
+                           f"f1_optimal_threshold(n=3000, {kind} scores, validation prevalence "
+                           f"{pv:.3f}, prevalence={pi:.4g})", hint)  # fmt: skip
+
+
+def test_f1_tie_group_is_one_threshold(sol, rng):
+    """A tie group at the top score whose first and last rows are the only positives: the only
+    operating points are whole groups, so the optimum is the group's F1 (1/3), not 2/3."""
+    top = float(rng.uniform(0.6, 0.99))
+    s = np.r_[np.full(10, top), rng.uniform(0.0, 0.5, 90)]
+    y = np.zeros(100, dtype=np.int64)
+    y[[0, 9]] = 1
+    got = sol.f1_optimal_threshold(y, s, 0.02)  # the validation prevalence: plain counts
+    if not (isinstance(got, tuple) and len(got) == 2 and got[0] == top
+            and math.isclose(got[1], 1 / 3, rel_tol=1e-9)):  # fmt: skip
+        raise AssertionError(
+            f"f1_optimal_threshold(10 rows tied at {top:.4f}, 2 of them positive, then 90 "
+            f"negatives below) returned {got!r}, expected Optimum(threshold={top!r}, f1=1/3). "
+            "Tied scores are one threshold: a cut inside a tie group (by row order) is not an "
+            "operating point any threshold can reach."
+        )
+
+
+def test_f1_optimal_ties_go_to_highest_threshold(sol, rng):
+    """When two thresholds reach the same F1, f1_optimal_threshold returns the higher one."""
+    # at the validation prevalence F1 = 2TP / (2TP + FP + FN), P = 4: the top two positives
+    # (TP 2, FP 0, FN 2) and, two negatives later, the third (TP 3, FP 2, FN 1) both give 2/3;
+    # every other threshold less. Shuffled, with a random affine change of the scores.
+    s = np.array([10.0, 9, 8, 7, 6, 5, 4, 3, 2, 1])
+    y = np.array([1, 1, 0, 0, 1, 0, 0, 0, 0, 1])
+    scale, shift = rng.uniform(0.5, 2.0), rng.uniform(-5, 5)
+    perm = rng.permutation(s.shape[0])
+    y, s = y[perm], s[perm] * scale + shift
+    got = sol.f1_optimal_threshold(y, s, float(y.mean()))
+    _check_optimum(got, y, s, float(y.mean()), lambda yy, pi: np.ones(yy.shape[0]),
+                   "f1_optimal_threshold(two thresholds with equal F1)",
+                   "The statement breaks F1 ties toward the highest threshold (fewer alerts for "
+                   "the same F1).")  # fmt: skip
+
+
+def test_f1_optimum_never_nan(sol, rng, skewed_validation):
+    """The top threshold flags only a negative (F1 0/0 there): the sweep still returns the
+    real optimum, with a finite F1."""
+    y, s = skewed_validation(rng, 1000)
+    got = sol.f1_optimal_threshold(y, s, 0.02)
+    if not isinstance(got, tuple) or len(got) != 2 or not all(math.isfinite(v) for v in got):
+        raise AssertionError(
+            f"f1_optimal_threshold returned {got!r} on data whose top-scored sample is a "
+            "negative: at that threshold precision = recall = 0 and F1 = 0/0. A NaN there wins "
+            "np.argmax (NaN compares as the maximum) and the sweep returns garbage: define F1 "
+            "as 0 when precision + recall is 0."
+        )
+    top = float(s.max())
+    assert got[0] != top, f"f1_optimal_threshold returned the top score {top} (F1 0 there)"
+
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_small_inputs_property(sol, importance_weights, data):
+    """Property: on any small input with integer scores (ties everywhere) and any prevalence,
+    f1_optimal_threshold agrees with the brute-force weighted sweep."""
+    n = data.draw(st.integers(2, 14), label="n")
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n), label="y"))
+    s = np.array(data.draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n), label="s"),
+                 dtype=float)  # fmt: skip
+    if y.min() == y.max():
+        y[0] = 1 - y[0]
+    pi = data.draw(st.sampled_from([0.001, 0.01, 0.1, 0.5, 0.9]), label="prevalence")
+    got = sol.f1_optimal_threshold(y, s, pi)
+    _check_optimum(got, y, s, pi, importance_weights,
+                   f"f1_optimal_threshold(y={y.tolist()}, s={s.tolist()}, prevalence={pi})")  # fmt: skip
+
+
+def test_inputs_not_modified(sol, rng, skewed_validation):
+    """Neither function modifies its arguments."""
+    y, s = skewed_validation(rng, 300)
+    y0, s0 = y.copy(), s.copy()
+    sol.production_metrics(y, s, float(np.median(s)), 0.01)
+    sol.f1_optimal_threshold(y, s, 0.01)
+    assert np.array_equal(y, y0) and np.array_equal(s, s0), "an argument was modified"
