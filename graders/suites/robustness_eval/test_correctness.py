@@ -1,0 +1,261 @@
+"""Hidden correctness tests of robustness_eval.
+
+Oracles: the rotation matrix written with math, torch.rot90 for quarter turns, a bilinear
+sampler with zero padding written in numpy (conftest.py), and a loop over transforms with a
+rotation-sensitive model.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graders.checks import assert_array, assert_tensor
+
+ANGLES = [-6.0, -3.0, 0.0, 3.0, 6.0]
+SCALES = [0.85, 0.92, 1.0]
+
+
+def _grid_hint(got: np.ndarray, angles, scales, oracle) -> str:
+    """Name the classic mistakes when a grid is wrong."""
+    if got.shape != (len(angles) * len(scales), 2, 3):
+        return ""
+    rad = [math.degrees(a) for a in angles]  # what radians-as-degrees would give
+    if np.allclose(got, oracle.thetas(rad, scales), atol=1e-9):
+        return " The angles were used as radians: they are degrees (multiply by pi / 180)."
+    if np.allclose(got, oracle.thetas([-a for a in angles], scales), atol=1e-9):
+        return (
+            " The rotation turns the wrong way: affine_grid's y axis points down (row 0 at the "
+            "top), so counter-clockwise as displayed is theta = [[cos, -sin], [sin, cos]]."
+        )
+    if np.allclose(got, oracle.thetas(angles, [1 / s for s in scales]), atol=1e-9):
+        return (
+            " The crop scale is inverted: theta maps output to input coordinates, so a centre "
+            "crop keeping a fraction s samples the input at s * p (a magnification of 1/s)."
+        )
+    return ""
+
+
+def test_transform_grid_closed_form(sol, oracle, rng):
+    """transform_grid gives s * [[cos a, -sin a, 0], [sin a, cos a, 0]] (a in degrees,
+    counter-clockwise as displayed) for every pair, angle-major."""
+    angles = [0.0, 90.0, -30.0, float(rng.uniform(-10, 10)), float(rng.uniform(100, 170))]
+    scales = [1.0, 0.5, float(rng.uniform(0.6, 0.99))]
+    got = sol.transform_grid(angles, scales)
+    want = oracle.thetas(angles, scales)
+    try:
+        assert_tensor(got, torch.from_numpy(want), what=f"transform_grid({angles}, {scales})")
+    except AssertionError as exc:
+        hint = (
+            _grid_hint(got.detach().double().numpy(), angles, scales, oracle)
+            if type(got) is torch.Tensor
+            else ""
+        )
+        raise AssertionError(str(exc) + hint) from None
+
+
+def test_quarter_turns_match_rot90(sol, torch_gen):
+    """A 90 degree rotation is torch.rot90(k=1) (counter-clockwise as displayed), 180 is k=2,
+    -90 is k=-1, on square images."""
+    images = torch.rand(3, 2, 10, 10, generator=torch_gen)
+    out = sol.apply_transforms(images, sol.transform_grid([90.0, 180.0, -90.0], [1.0]))
+    for k, (angle, turns) in enumerate(((90, 1), (180, 2), (-90, -1))):
+        want = torch.rot90(images, turns, dims=(-2, -1))
+        err = (out[k] - want).abs().max().item()
+        if not err <= 1e-4:
+            flipped = (out[k] - torch.rot90(images, -turns, dims=(-2, -1))).abs().max().item()
+            hint = (
+                " It equals the opposite rotation: the sign of sin is wrong for affine_grid's "
+                "coordinates (x right, y down)."
+                if flipped <= 1e-4
+                else " Angles are in degrees."
+            )
+            raise AssertionError(
+                f"apply_transforms(images, transform_grid([{angle}], [1.0])) differs from "
+                f"torch.rot90(images, {turns}) by up to {err:.3g}: a positive angle turns the "
+                f"content counter-clockwise as displayed.{hint}"
+            )
+
+
+def test_apply_transforms_matches_bilinear_oracle(sol, oracle, torch_gen):
+    """apply_transforms resamples every image with every theta exactly as a bilinear sampler
+    with zero padding and align_corners=False, shape (K, N, C, H, W)."""
+    images = torch.rand(4, 3, 9, 9, generator=torch_gen)
+    thetas = torch.from_numpy(oracle.thetas([-20.0, 0.0, 7.5, 45.0], [0.7, 1.0]))
+    got = sol.apply_transforms(images, thetas)
+    want = np.stack([oracle.sample(images.double().numpy(), t) for t in thetas.numpy()])
+    assert_tensor(
+        got,
+        torch.from_numpy(want).float(),
+        what="apply_transforms(images (4, 3, 9, 9), 8 thetas)",
+        rtol=2e-5,
+    )
+
+
+def test_apply_transforms_keeps_dtype(sol, oracle, torch_gen):
+    """float64 images come back float64 (float32 thetas are cast to the images' dtype)."""
+    images = torch.rand(2, 1, 6, 6, generator=torch_gen, dtype=torch.float64)
+    thetas = torch.from_numpy(oracle.thetas([10.0], [0.9])).float()
+    got = sol.apply_transforms(images, thetas)
+    want = oracle.sample(images.numpy(), thetas.double().numpy()[0])[None]
+    assert_tensor(
+        got,
+        torch.from_numpy(want),
+        what="apply_transforms(float64 images, float32 thetas)",
+        rtol=1e-6,
+    )
+
+
+def test_eval_matches_oracle(sol, oracle, sensitive_case):
+    """Per-transform accuracy, mean, worst and worst transform match a loop over the grid
+    (rotation-sensitive model; at most one prediction per transform may differ by rounding)."""
+    model, images, labels = sensitive_case()
+    report = sol.robustness_eval(model, images, labels, ANGLES, SCALES)
+    want = oracle.accuracy(model, images, labels, ANGLES, SCALES)
+    acc = report.accuracy
+    if type(acc) is not torch.Tensor or acc.shape != (len(want),) or acc.dtype != torch.float64:
+        raise AssertionError(
+            f"report.accuracy is {acc!r}, expected a float64 tensor of shape ({len(want)},)"
+        )
+    diff = np.abs(acc.numpy() - want)
+    if diff.max() > 1.0 / len(labels) + 1e-12:
+        k = int(np.argmax(diff))
+        raise AssertionError(
+            f"robustness_eval: accuracy under transform {k} (angle {ANGLES[k // len(SCALES)]}, "
+            f"scale {SCALES[k % len(SCALES)]}) is {acc[k].item():.4f}, the fixed-grid evaluation "
+            f"gives {want[k]:.4f} (all: got {np.round(acc.numpy(), 3).tolist()}, expected "
+            f"{np.round(want, 3).tolist()}). Every image must be evaluated under every transform "
+            f"of the grid, exactly: random augmentation at validation measures a different "
+            f"experiment every time and never the worst case."
+        )
+    assert report.mean_accuracy == pytest.approx(float(acc.mean()), abs=1e-12)
+    assert report.worst_accuracy == pytest.approx(float(acc.min()), abs=1e-12)
+    k = int(torch.argmin(acc))
+    assert report.worst_transform == (ANGLES[k // len(SCALES)], SCALES[k % len(SCALES)]), (
+        f"worst_transform is {report.worst_transform}, the first minimum is at index {k}"
+    )
+
+
+def test_repeated_calls_identical(sol, sensitive_case):
+    """Two calls with the same arguments give bit-identical reports."""
+    model, images, labels = sensitive_case()
+    first = sol.robustness_eval(model, images, labels, ANGLES, SCALES)
+    second = sol.robustness_eval(model, images, labels, ANGLES, SCALES)
+    if not torch.equal(first.accuracy, second.accuracy):
+        raise AssertionError(
+            f"two identical robustness_eval calls disagree: {np.round(first.accuracy.numpy(), 3).tolist()} "
+            f"vs {np.round(second.accuracy.numpy(), 3).tolist()}. A validation metric that changes "
+            f"from run to run cannot tell a better model from a lucky draw: evaluate the fixed grid, "
+            f"with no random augmentation."
+        )
+    assert first.worst_transform == second.worst_transform
+
+
+class _Stochastic(torch.nn.Module):
+    """Dropout and batch norm: different in train mode, deterministic in eval mode."""
+
+    def __init__(self, pixels, gen):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(10, pixels, generator=gen))
+        self.drop = torch.nn.Dropout(0.5)
+        self.norm = torch.nn.BatchNorm1d(10)
+
+    def forward(self, x):
+        return self.norm(self.drop(x.flatten(1)) @ self.weight.T)
+
+
+def test_eval_mode_and_restored(sol, oracle, torch_gen):
+    """The model is evaluated in eval mode (no dropout, batch norm running statistics untouched)
+    and its train mode is restored afterwards."""
+    images = torch.rand(16, 1, 8, 8, generator=torch_gen)
+    model = _Stochastic(64, torch_gen)
+    with torch.no_grad():
+        model.norm.running_mean.copy_(torch.randn(10, generator=torch_gen))
+    model.eval()
+    with torch.no_grad():
+        labels = model(images).argmax(dim=1)
+    want = oracle.accuracy(model, images, labels, ANGLES, SCALES)
+    model.train()
+    stats = model.norm.running_mean.clone()
+    report = sol.robustness_eval(model, images, labels, ANGLES, SCALES)
+    assert model.training, "robustness_eval left the model in eval mode; restore its mode"
+    assert torch.equal(model.norm.running_mean, stats), (
+        "robustness_eval updated the batch-norm running statistics: the model ran in train mode"
+    )
+    diff = np.abs(report.accuracy.numpy() - want).max()
+    assert diff <= 1.0 / 16 + 1e-12, (
+        f"robustness_eval on a model with dropout differs from its eval-mode accuracy by {diff:.3f}: "
+        f"evaluate in eval mode (model.eval()), under torch.no_grad()"
+    )
+
+
+def test_worst_transform_first_on_ties(sol):
+    """With equal accuracies everywhere the worst transform is the first of the grid."""
+
+    class Constant(torch.nn.Module):
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 4)
+
+    images = torch.rand(6, 1, 8, 8)
+    labels = torch.tensor([0, 1, 2, 3, 0, 1])
+    report = sol.robustness_eval(Constant(), images, labels, [4.0, -4.0, 0.0], [1.0, 0.9])
+    assert report.worst_accuracy == pytest.approx(2 / 6)
+    assert report.worst_transform == (4.0, 1.0), (
+        f"all accuracies are equal, so the worst transform is the first of the grid, (4.0, 1.0); "
+        f"got {report.worst_transform}"
+    )
+
+
+def test_batch_size_chunks(sol, sensitive_case):
+    """batch_size bounds the model's batch and does not change the report."""
+    model, images, labels = sensitive_case(n=10)
+    seen = []
+    hook = model.register_forward_pre_hook(lambda _m, args: seen.append(args[0].shape[0]))
+    try:
+        full = sol.robustness_eval(model, images, labels, ANGLES, SCALES)
+        seen.clear()
+        chunked = sol.robustness_eval(model, images, labels, ANGLES, SCALES, batch_size=7)
+    finally:
+        hook.remove()
+    assert seen and max(seen) <= 7, (
+        f"with batch_size=7 the model saw batches of {sorted(set(seen))}"
+    )
+    assert sum(seen) == 10 * len(ANGLES) * len(SCALES), f"the model saw {sum(seen)} images in all"
+    assert_array(chunked.accuracy.numpy(), full.accuracy.numpy(), what="accuracy with batch_size=7")
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.floats(-180, 180), b=st.floats(-180, 180))
+def test_rotations_compose_property(sol, a, b):
+    """Property: the 2x2 part of theta(a) times theta(b) is theta(a + b) (scale 1)."""
+    t = sol.transform_grid([a, b, a + b], [1.0]).double()
+    assert torch.allclose(t[0, :, :2] @ t[1, :, :2], t[2, :, :2], atol=1e-9), (
+        f"transform_grid: theta({a}) @ theta({b}) != theta({a + b})"
+    )
+
+
+def test_bad_arguments(sol):
+    """Empty grids, scales outside (0, 1], non-square or non-4-D images, bad labels and
+    batch_size < 1 raise ValueError."""
+    images = torch.rand(2, 1, 6, 6)
+    labels = torch.tensor([0, 1])
+    model = torch.nn.Flatten()
+    cases = [
+        ("transform_grid([], [1.0])", lambda: sol.transform_grid([], [1.0])),
+        ("transform_grid([0.0], [])", lambda: sol.transform_grid([0.0], [])),
+        ("transform_grid([0.0], [0.0])", lambda: sol.transform_grid([0.0], [0.0])),
+        ("transform_grid([nan], [1.0])", lambda: sol.transform_grid([float("nan")], [1.0])),
+        ("apply_transforms(non-square)", lambda: sol.apply_transforms(torch.rand(2, 1, 6, 5), sol.transform_grid([0.0], [1.0]))),
+        ("apply_transforms(3-D images)", lambda: sol.apply_transforms(torch.rand(1, 6, 6), sol.transform_grid([0.0], [1.0]))),
+        ("apply_transforms(thetas (1, 3, 3))", lambda: sol.apply_transforms(images, torch.zeros(1, 3, 3))),
+        ("robustness_eval(labels (3,))", lambda: sol.robustness_eval(model, images, torch.tensor([0, 1, 0]), [0.0], [1.0])),
+        ("robustness_eval(float labels)", lambda: sol.robustness_eval(model, images, labels.float(), [0.0], [1.0])),
+        ("robustness_eval(batch_size=0)", lambda: sol.robustness_eval(model, images, labels, [0.0], [1.0], batch_size=0)),
+    ]  # fmt: skip
+    for label, call in cases:
+        with pytest.raises(ValueError):
+            call()
+            pytest.fail(f"{label} returned instead of raising ValueError")
