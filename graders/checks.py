@@ -195,3 +195,35 @@ def assert_frame(
                 f"{label}: row {pos} (index {actual.index[pos]!r}) is {a.iloc[pos]!r}, "
                 f"expected {e.iloc[pos]!r}"
             )
+
+
+def assert_float(value: Any, *, what: str) -> float:
+    """``value`` is exactly a Python ``float`` (not a numpy scalar, not an int); returns it."""
+    if type(value) is not float:
+        raise AssertionError(f"{what} returned {type(value).__name__} {value!r}, expected float")
+    return value
+
+
+def assert_float_fields(
+    got: Any,
+    expected: Any,
+    names: tuple[str, ...],
+    *,
+    what: str,
+    rel_tol: float = 1e-9,
+    abs_tol: float = 1e-12,
+    hint: str = "",
+) -> None:
+    """``got`` is a tuple (a NamedTuple, say) of Python floats, one per name, each within
+    ``rel_tol``/``abs_tol`` of ``expected``; the message names the first field that differs."""
+    import math
+
+    if not isinstance(got, tuple) or len(got) != len(names):
+        raise AssertionError(f"{what} returned {got!r}, expected a tuple of ({', '.join(names)})")
+    for name, g, e in zip(names, got, expected, strict=True):
+        assert_float(g, what=f"{what}.{name}")
+        if not math.isclose(g, float(e), rel_tol=rel_tol, abs_tol=abs_tol):
+            want = dict(zip(names, (float(x) for x in expected), strict=True))
+            raise AssertionError(
+                f"{what} returned {name}={g!r}, expected {float(e)!r} (all: {want}). {hint}"
+            )

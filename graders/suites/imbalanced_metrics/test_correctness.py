@@ -21,11 +21,11 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from graders.checks import assert_float, assert_float_fields
+
 
 def _float(value, what):
-    if type(value) is not float:
-        raise AssertionError(f"{what} returned {type(value).__name__} {value!r}, expected float")
-    return value
+    return assert_float(value, what=what)
 
 
 def _close(got, expected, what, tol=1e-9, hint=""):
@@ -165,16 +165,8 @@ def _oracle_point(y, s, recall):
 
 
 def _check_point(point, expected, what, hint=""):
-    fields = ("threshold", "tpr", "fpr", "precision")
-    if not isinstance(point, tuple) or len(point) != 4:
-        raise AssertionError(f"{what} returned {point!r}, expected an OperatingPoint")
-    for name, got, want in zip(fields, point, expected, strict=True):
-        _float(got, f"{what}.{name}")
-        if not math.isclose(got, float(want), rel_tol=1e-9, abs_tol=1e-12):
-            raise AssertionError(
-                f"{what} returned {point!r}; expected {name}={float(want)!r} "
-                f"(threshold, tpr, fpr, precision = {tuple(float(x) for x in expected)}). {hint}"
-            )
+    names = ("threshold", "tpr", "fpr", "precision")
+    assert_float_fields(point, expected, names, what=what, hint=hint)
 
 
 def test_operating_point_matches_roc_curve(sol, smooth_sample, tied_sample, rng):

@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
 
+from graders.checks import assert_float, assert_float_fields
+
 BASE_RATE_HINT = (
     "The validation set's class balance is not production's: counting TP and FP on it gives "
     "the precision and F1 of a world where {pv:.0%} of traffic is positive, not {pi:.2%}. "
@@ -23,8 +25,7 @@ BASE_RATE_HINT = (
 
 
 def _is_float(value, what):
-    if type(value) is not float:
-        raise AssertionError(f"{what} returned {type(value).__name__} {value!r}, expected float")
+    assert_float(value, what=what)
 
 
 def _oracle_rates(y, s, threshold, pi, weights):
@@ -38,15 +39,7 @@ def _oracle_rates(y, s, threshold, pi, weights):
 
 def _check_rates(got, expected, what, hint=""):
     names = ("precision", "recall", "f1", "fpr")
-    if not isinstance(got, tuple) or len(got) != 4:
-        raise AssertionError(f"{what} returned {got!r}, expected Rates(precision, recall, f1, fpr)")
-    for name, g, e in zip(names, got, expected, strict=True):
-        _is_float(g, f"{what}.{name}")
-        if not math.isclose(g, e, rel_tol=1e-9, abs_tol=1e-12):
-            raise AssertionError(
-                f"{what} returned {name}={g!r}, expected {e!r} (all: "
-                f"{dict(zip(names, (float(x) for x in expected), strict=True))}). {hint}"
-            )
+    assert_float_fields(got, expected, names, what=what, hint=hint)
 
 
 def test_production_metrics_match_weighted_sklearn(sol, rng, skewed_validation,
