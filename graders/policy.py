@@ -16,10 +16,13 @@ from __future__ import annotations
 import ast
 import fnmatch
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from .errors import SubmissionError
+
+_PARSE_LOCK = threading.Lock()
 
 #: Modules always importable: pure, harmless standard-library helpers.
 BASELINE_MODULES = frozenset(
@@ -291,7 +294,8 @@ def check_source(
         SubmissionError: the file is not valid Python (the message gives file, line, reason).
     """
     try:
-        tree = ast.parse(source, filename=filename)
+        with _PARSE_LOCK:  # CPython 3.11's AST constructor is not thread-safe
+            tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
         raise SubmissionError(f"syntax error in {filename} line {exc.lineno}: {exc.msg}") from None
     allowed = {m.split(".")[0] for m in allowed_imports} | set(local_modules)
