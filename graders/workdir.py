@@ -7,7 +7,9 @@ Layout (``root`` is a private temporary folder)::
     root/work/pytest.ini   the kit's, never the submission's
     root/work/conftest.py  the kit's: puts the kit on sys.path and loads the harness plugin
     root/work/<files>      the submission's allowlisted files, and nothing else of it
-    root/work/hidden/      the hidden suite (tests and its conftest), copied from the kit
+    root/work/hidden/      the hidden suite (tests, its conftest, helper modules), copied from the
+                           kit; on sys.path after the candidate's folder, so a suite's tests can
+                           import its helper modules
     root/work/public/      the public tests (only when verify asks for them)
 """
 
@@ -23,7 +25,7 @@ from .catalog import Kata
 
 PYTEST_INI = """\
 [pytest]
-pythonpath = .
+pythonpath = . hidden
 python_files = test_*.py
 addopts = -p no:cacheprovider -p no:randomly --import-mode=importlib
 timeout = {test_timeout}

@@ -106,6 +106,9 @@ def test_hidden_suite_shape(kata_id):
             else:
                 continue
             assert not names & modules, f"{path.name} imports candidate code at module level"
+        if not path.name.startswith(("test_", "conftest")):
+            helper = path.stem
+            assert helper not in modules, f"suite helper {path.name} shadows a candidate module"
         for name, fn in functions(tree):
             if name.startswith("test_"):
                 assert ast.get_docstring(fn), f"{path.name}::{name} needs a one-line docstring"
