@@ -50,29 +50,46 @@ def generate(kata, folder: Path, n: int) -> dict[str, str]:
     return kinds
 
 
-@pytest.mark.slow
-def test_cohort_gate(tmp_path):
-    """--jobs 2 takes <= 1.15 x (sum of single-grade times) / 2; scores equal grading alone."""
-    kata = get_kata("diffusion_q_sample")
-    subs = tmp_path / "subs"
-    kinds = generate(kata, subs, N)
-    options = GradeOptions(seed=12345, timeout_s=20)
-    students = discover(subs, tmp_path / "unpacked")
+def measure(kata, students, options, out: Path):
+    """One measurement: every submission graded alone (summed), then the cohort with --jobs 2.
+    Returns (results alone, single-grade sum, cohort time)."""
     alone, single_s = {}, 0.0
     for s in students:
         start = time.monotonic()
         alone[s.name] = grade_folder(kata, s.folder, options)
         single_s += time.monotonic() - start
-    out = tmp_path / "out"
     todo, _ = plan(students, [kata], out)
     start = time.monotonic()
     run_local(todo, options, jobs=2)
     cohort_s = time.monotonic() - start
     write_reports(out, [s.name for s in students], [kata.id], cohort_s)
-    bound = 1.15 * single_s / 2
-    print(f"{N} submissions: single-grade sum {single_s:.1f} s, cohort --jobs 2 {cohort_s:.1f} s, "
-          f"bound {bound:.1f} s (ratio {cohort_s / (single_s / 2):.3f})")  # fmt: skip
-    assert cohort_s <= bound, f"cohort took {cohort_s:.1f} s, bound {bound:.1f} s"
+    return alone, single_s, cohort_s
+
+
+@pytest.mark.slow
+def test_cohort_gate(tmp_path):
+    """--jobs 2 takes <= 1.15 x (sum of single-grade times) / 2; scores equal grading alone.
+
+    As for every performance gate of the kit (KATA_SPEC section 3), a failure counts only when a
+    second, independent measurement confirms it: the machine's other tenants can slow one
+    measurement, not two in a row, while a cohort runner that serialises fails both."""
+    kata = get_kata("diffusion_q_sample")
+    subs = tmp_path / "subs"
+    kinds = generate(kata, subs, N)
+    options = GradeOptions(seed=12345, timeout_s=20)
+    students = discover(subs, tmp_path / "unpacked")
+    ratios = []
+    for attempt in (1, 2):
+        out = tmp_path / f"out{attempt}"
+        alone, single_s, cohort_s = measure(kata, students, options, out)
+        ratios.append(cohort_s / (single_s / 2))
+        print(
+            f"{N} submissions: single-grade sum {single_s:.1f} s, cohort --jobs 2 "
+            f"{cohort_s:.1f} s, bound {1.15 * single_s / 2:.1f} s (ratio {ratios[-1]:.3f})"
+        )
+        if ratios[-1] <= 1.15:
+            break
+    assert min(ratios) <= 1.15, f"cohort/(single sum / 2) = {ratios}, bound 1.15, twice over"
     with open(out / "gradebook.csv") as fh:
         book = {row["student"]: row for row in csv.DictReader(fh)}
     for name, result in alone.items():

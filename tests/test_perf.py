@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from graders.perf import Inconclusive, Perf, gate, measure_ratio
+from graders.perf import Inconclusive, Perf, _clear_of, gate, measure_ratio, median_interval
 
 
 def work(n: int) -> int:
@@ -95,3 +95,33 @@ def test_perf_fixture_checks_results_before_timing():
     with pytest.raises(AssertionError, match=r"^slow: ratio .*\. trap explained$"):
         perf.compare(lambda: work(20_000), lambda: work(1_000), no_args, bound=2, what="slow",
                      hint="trap explained")  # fmt: skip
+
+
+def test_median_interval_matches_the_binomial_order_statistics():
+    """[x_(k), x_(n+1-k)] with the largest k whose coverage 1 - 2 P(Binomial(n, 1/2) < k)
+    is at least 15/16 (scipy.stats.binom as the oracle); k = 1 when no k reaches it."""
+    from scipy.stats import binom
+
+    for n in range(1, 41):
+        values = [float(v) for v in range(n, 0, -1)]  # unsorted on purpose
+        k = 1
+        while k + 1 <= (n + 1) // 2 and 1 - 2 * binom.cdf(k, n, 0.5) >= 0.9375:
+            k += 1
+        assert median_interval(values) == (k, n + 1 - k), n
+    with pytest.raises(ValueError, match="at least one"):
+        median_interval([])
+    with pytest.raises(ValueError, match="confidence"):
+        median_interval([1.0], confidence=1.0)
+
+
+def test_clear_of_tolerates_one_disturbed_round_but_not_a_borderline_median():
+    """Nine rounds near 1.0 with one disturbed round at 1.8 are clear of a 1.5 bound; rounds
+    whose median sits near the bound are not, on either side."""
+    calm = [0.95, 1.0, 1.02, 0.98, 1.05, 1.8, 0.97, 1.01, 0.99]
+    assert _clear_of(calm, 1.5, 1.1, 0.9375)
+    assert not _clear_of(calm[:5] + [1.8], 1.5, 1.1, 0.9375)  # 6 rounds: min and max both count
+    near = [1.4, 1.45, 1.5, 1.55, 1.6, 1.42, 1.58, 1.5, 1.47]
+    assert not _clear_of(near, 1.5, 1.1, 0.9375)
+    slow = [3.0, 3.1, 2.9, 3.2, 0.9, 3.05, 2.95, 3.0, 3.1]
+    assert _clear_of(slow, 1.5, 1.1, 0.9375)
+    assert not _clear_of(calm, math.inf, 1.1, 0.9375)
