@@ -152,3 +152,17 @@ def test_suites_and_katas_match():
     }
     assert suites == set(IDS)
     assert {p.name for p in paths.reference_dir().iterdir() if p.is_dir()} == set(IDS)
+
+
+@pytest.mark.parametrize("modules", ["", "a,b"])
+def test_sol_ref_fixtures_refuse_a_kata_without_exactly_one_module(modules):
+    """The harness's sol/ref fixtures name the problem for a kata with no module or several."""
+    from types import SimpleNamespace
+
+    from graders.harness.plugin import _only_module
+
+    request = SimpleNamespace(config=SimpleNamespace(getoption=lambda name: modules))
+    with pytest.raises(RuntimeError, match="one module.*candidate\\(name\\)"):
+        _only_module(request)
+    one = SimpleNamespace(config=SimpleNamespace(getoption=lambda name: "diffusion"))
+    assert _only_module(one) == "diffusion"

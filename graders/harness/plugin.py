@@ -311,6 +311,36 @@ def reference(request: pytest.FixtureRequest) -> _Loader:
     return _Loader(modules, lambda name: _import_isolated(Path(folder), name, modules))
 
 
+def _only_module(request: pytest.FixtureRequest) -> str:
+    modules = [m for m in request.config.getoption("--kata-modules").split(",") if m]
+    if len(modules) != 1:
+        raise RuntimeError(
+            f"the sol/ref fixtures serve katas with one module, this one has {modules}: "
+            "use candidate(name) and reference(name)"
+        )
+    return modules[0]
+
+
+@pytest.fixture(scope="module")
+def sol(candidate: _Loader, request: pytest.FixtureRequest):
+    """The submitted module of a one-module kata (``candidate(name)`` for the others).
+
+    Raises:
+        RuntimeError: the kata has several modules, or none.
+    """
+    return candidate(_only_module(request))
+
+
+@pytest.fixture(scope="module")
+def ref(reference: _Loader, request: pytest.FixtureRequest):
+    """The reference module of a one-module kata (``reference(name)`` for the others).
+
+    Raises:
+        RuntimeError: the kata has several modules, or none.
+    """
+    return reference(_only_module(request))
+
+
 def _import_isolated(folder: Path, name: str, siblings: list[str]):
     """Import ``folder/name.py`` as ``_kata_reference.name`` without touching the candidate's
     modules of the same names (siblings resolve to the reference's own files)."""

@@ -13,12 +13,6 @@ K_OLD, K_NEW = 5, 5  # classes of task A, classes added for task B
 NOISE = 0.8  # per-sample noise norm relative to the class direction
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted head module."""
-    return candidate("head")
-
-
 def make_stream(gen: torch.Generator, classes: int = K_OLD + K_NEW, d: int = D):
     """``draw(class_ids, n)`` -> (features, labels): one random unit direction per class, plus
     isotropic noise, times a random positive magnitude per sample (0.5 .. 2.5)."""

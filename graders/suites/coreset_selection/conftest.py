@@ -7,18 +7,6 @@ import pytest
 from scipy import special, stats
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted coreset module."""
-    return candidate("coreset")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference coreset module (baseline of the performance gates)."""
-    return reference("coreset")
-
-
 def oracle_entropy(logits: np.ndarray) -> np.ndarray:
     """scipy's entropy (0 log 0 = 0) of scipy's softmax, per row."""
     return stats.entropy(special.softmax(logits.astype(np.float64), axis=1), axis=1)

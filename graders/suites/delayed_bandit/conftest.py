@@ -5,18 +5,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted bandit module."""
-    return candidate("bandit")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference bandit module (baseline of the performance gate)."""
-    return reference("bandit")
-
-
 class ThompsonOracle:
     """The statement's protocol, written out directly: the expected arms and posterior."""
 

@@ -4,19 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted diffusion module."""
-    return candidate("diffusion")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference diffusion module (baseline of the throughput gates)."""
-    return reference("diffusion")
-
-
 T = 1000
 
 

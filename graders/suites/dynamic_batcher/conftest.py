@@ -21,18 +21,6 @@ EPS = 1e-4  # s: arrival times closer than this to a decision time make a scenar
 TIME_TOL = 2e-6  # s: a dispatch time within this of the simulated one is on time
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted batcher module."""
-    return candidate("batcher")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference batcher module."""
-    return reference("batcher")
-
-
 class ModelError(Exception):
     """What the test model raises for a batch that holds a poison input."""
 

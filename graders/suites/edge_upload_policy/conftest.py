@@ -4,18 +4,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted uploads module."""
-    return candidate("uploads")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference uploads module (baseline of the performance gate)."""
-    return reference("uploads")
-
-
 def _objective(levels: np.ndarray, chosen: np.ndarray) -> tuple[int, ...]:
     """Counts of chosen events per level, level 7 first (compared lexicographically)."""
     return tuple(int(c) for c in np.bincount(levels[chosen], minlength=8)[::-1])

@@ -13,12 +13,6 @@ from types import SimpleNamespace
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted embedcache module."""
-    return candidate("embedcache")
-
-
 class EmbedError(Exception):
     """What the test model raises for a batch holding a poison text."""
 

@@ -10,12 +10,6 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted ewc module."""
-    return candidate("ewc")
-
-
 def mlp(sizes, seed: int, gain: float = 1.0, dtype=torch.float32) -> nn.Sequential:
     """A ReLU MLP with the given layer sizes, initialised from ``seed`` (weights times gain)."""
     torch.manual_seed(seed)

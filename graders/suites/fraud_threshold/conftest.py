@@ -11,20 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-MODULE = "fraud_model"
 COST_FP, COST_FN = 10.0, 40.0
-
-
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted fraud_model module."""
-    return candidate(MODULE)
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference fraud_model module."""
-    return reference(MODULE)
 
 
 def make_transactions(rng, n: int, *, start: str = "2024-01-01", days: int = 60,

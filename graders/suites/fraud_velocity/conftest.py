@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-MODULE = "velocity"
 T0 = 1_750_000_000.0
 CITIES = {
     "NYC": (40.7128, -74.0060), "LA": (34.0522, -118.2437), "CHI": (41.8781, -87.6298),
@@ -19,18 +18,6 @@ CITIES = {
     "PHL": (39.9526, -75.1652),
 }  # fmt: skip
 AMOUNTS = (9.99, 20.0, 49.5, 100.0, 250.0)  # few distinct amounts: equal amounts are common
-
-
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted velocity module."""
-    return candidate(MODULE)
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference velocity module."""
-    return reference(MODULE)
 
 
 @dataclass(frozen=True)

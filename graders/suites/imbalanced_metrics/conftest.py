@@ -4,18 +4,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted metrics module."""
-    return candidate("metrics")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference metrics module (baseline of the performance gates)."""
-    return reference("metrics")
-
-
 def _tied_sample(rng: np.random.Generator, n: int, rate: float = 0.1, levels: int = 12):
     """Imbalanced labels and bucketed scores (few distinct values, so many ties), with at least
     one score shared by a positive and a negative and both classes present."""

@@ -5,18 +5,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted features module."""
-    return candidate("features")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference features module (baseline of the performance gate)."""
-    return reference("features")
-
-
 def _brute_force(bc, bg, cc, cg, parents, budget):
     """Best gain over every subset of all B + C features (chunks of 2^16 subsets)."""
     nb, nc = len(bc), len(cc)

@@ -7,18 +7,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted schedule module."""
-    return candidate("schedule")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference schedule module (baseline of the performance gates)."""
-    return reference("schedule")
-
-
 def cosine_oracle(T: int, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
     """Nichol & Dhariwal 2021, eq. 17, with betas clipped at max_beta (float64 numpy)."""
     u = np.arange(T + 1, dtype=np.float64) / T

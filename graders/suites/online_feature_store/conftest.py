@@ -10,20 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-MODULE = "online_store"
 BASE_NOW = 1_750_000_000.0
-
-
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted online_store module."""
-    return candidate(MODULE)
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference online_store module."""
-    return reference(MODULE)
 
 
 def quarter(x) -> np.ndarray:

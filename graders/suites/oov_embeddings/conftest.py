@@ -13,18 +13,6 @@ import pytest
 import graders
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted oov module."""
-    return candidate("oov")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference oov module (baseline of the performance gate)."""
-    return reference("oov")
-
-
 @pytest.fixture
 def random_ids(rng):
     """``random_ids(n)``: n distinct ids like 'sku-x8Qz3-17' (mixed alphabet, random length)."""

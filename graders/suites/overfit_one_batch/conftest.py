@@ -18,18 +18,6 @@ CORE = {
 }
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted sanity module."""
-    return candidate("sanity")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference sanity module (baseline of the performance gates)."""
-    return reference("sanity")
-
-
 @dataclass
 class Setup:
     """One planted setup: what to call sanity_check with, and the issues it must report."""

@@ -14,21 +14,8 @@ import pytest
 
 from graders.checks import assert_close_values
 
-MODULE = "offline_store"
 T0 = pd.Timestamp("2024-03-09 00:00", tz="UTC")  # the span crosses New York's DST change
 MINUTE = 60 * 10**9
-
-
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted offline_store module."""
-    return candidate(MODULE)
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference offline_store module."""
-    return reference(MODULE)
 
 
 # -- timestamps ----------------------------------------------------------------------------------

@@ -4,18 +4,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted prevalence module."""
-    return candidate("prevalence")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference prevalence module (baseline of the performance gate)."""
-    return reference("prevalence")
-
-
 def _skewed_validation(rng: np.random.Generator, n: int, decimals: int | None = 2):
     """A curated validation set: about 30% positives (production has ~1%), scores with
     ``decimals`` decimals (ties) or continuous, the top-scored sample always a negative."""

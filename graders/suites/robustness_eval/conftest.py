@@ -9,12 +9,6 @@ import pytest
 import torch
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted robustness module."""
-    return candidate("robustness")
-
-
 def oracle_thetas(angles, scales) -> np.ndarray:
     """(K, 2, 3) float64: s * [[cos a, -sin a, 0], [sin a, cos a, 0]], angle-major."""
     out = []

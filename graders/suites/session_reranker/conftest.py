@@ -6,18 +6,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted reranker module."""
-    return candidate("reranker")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference reranker module (baseline of the performance gates)."""
-    return reference("reranker")
-
-
 class BruteSession:
     """The statement's definitions written out: keep every accepted click, sum at query time."""
 

@@ -10,12 +10,6 @@ from types import SimpleNamespace
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted shadow module."""
-    return candidate("shadow")
-
-
 class ModelError(Exception):
     """What a scripted model raises."""
 

@@ -5,18 +5,6 @@ import pandas as pd
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted splits module."""
-    return candidate("splits")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference splits module (baseline of the performance gate)."""
-    return reference("splits")
-
-
 def _oracle_splits(timestamps, user_ids, test_starts, test_duration, gap):
     """The statement's rules, written with pandas boolean indexing."""
     df = pd.DataFrame({"t": timestamps, "user": user_ids})

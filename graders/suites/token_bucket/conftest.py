@@ -18,18 +18,6 @@ import pytest
 TICK = Fraction(1, 1024)  # s: the clock's step unit; every reading is an exact float
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted ratelimit module."""
-    return candidate("ratelimit")
-
-
-@pytest.fixture(scope="module")
-def ref(reference):
-    """The reference ratelimit module (baseline of the throughput gate)."""
-    return reference("ratelimit")
-
-
 class OracleBucket:
     """The token bucket by definition, in Fractions."""
 

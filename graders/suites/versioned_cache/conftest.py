@@ -10,12 +10,6 @@ from types import SimpleNamespace
 import pytest
 
 
-@pytest.fixture(scope="module")
-def sol(candidate):
-    """The submitted predcache module."""
-    return candidate("predcache")
-
-
 class LoadError(Exception):
     """What the test loader raises for a poison key."""
 
