@@ -17,6 +17,7 @@ from graders.catalog import get_kata
 from graders.cohort import discover, plan, run_local
 from graders.grade import GradeOptions, grade_folder
 from graders.gradebook import write_reports
+from graders.mutants import load_mutants
 
 N = int(os.environ.get("KATA_GATE_SUBMISSIONS", "10"))
 # Per 10 students. The hanging one comes first in each group: a worker busy with a hang while
@@ -29,7 +30,7 @@ WRONG = ["abar_off_by_one", "float64_upcast", "batch_broadcast"]
 def generate(kata, folder: Path, n: int) -> dict[str, str]:
     """``n`` submissions in ``folder``; returns {student: kind}."""
     reference = (kata.reference_dir / "diffusion.py").read_text()
-    mutants = kata.mutants_dir
+    mutants = {m.name: m.files["diffusion.py"].decode() for m in load_mutants(kata)}
     kinds = {}
     for i in range(n):
         kind = MIX[i % len(MIX)]
@@ -37,9 +38,9 @@ def generate(kata, folder: Path, n: int) -> dict[str, str]:
         if kind == "correct":
             text = f"# student {i}\n" + reference
         elif kind == "slow":
-            text = (mutants / ("t_step_loop.py" if i % 2 else "per_sample_loop.py")).read_text()
+            text = mutants["t_step_loop" if i % 2 else "per_sample_loop"]
         elif kind == "wrong":
-            text = (mutants / f"{WRONG[i % len(WRONG)]}.py").read_text()
+            text = mutants[WRONG[i % len(WRONG)]]
         elif kind == "crash":
             text = "raise RuntimeError('crashes at import')\n" + reference
         else:
