@@ -7,7 +7,9 @@ in one process, interleaved:
    (and at least twice each); the warm-up calls also size the rounds.
 2. **Rounds**: each round times ``reps_a`` calls of ``a`` and ``reps_b`` calls of ``b``, the
    repetitions chosen so each side's block lasts at least ``min_round_s`` (10 ms on CPU,
-   1 ms on CUDA). The order alternates (A B, then B A) to cancel drift. Inputs are made fresh
+   1 ms on CUDA): a first guess from the warm-up calls is checked by timing whole blocks
+   (as :meth:`timeit.Timer.autorange` does) and resized for ``ROUND_HEADROOM`` x
+   ``min_round_s``, since single warm-up calls run slower than calls in a warm block. The order alternates (A B, then B A) to cancel drift. Inputs are made fresh
    for every call by ``make_args``, outside the timed region, so nothing can be cached across
    calls; the garbage collector is off inside a round.
 3. **Stopping**: the ratio of a round is mean-call-time(a) / mean-call-time(b); measurement stops
@@ -199,6 +201,29 @@ def _block(clock, fn: Callable, make: ArgsMaker, reps: int) -> float:
     return total / reps
 
 
+ROUND_HEADROOM = 1.2  # blocks are sized for 1.2 x min_round_s, so drift keeps them >= it
+
+
+def _reps(clock, fn: Callable, make: ArgsMaker, estimate_s: float, max_reps: int) -> int:
+    """Calls per block so that a block lasts >= ``clock.min_round_s``.
+
+    ``estimate_s`` (seconds per call, from single warm-up calls) gives a first guess; unless one
+    call already lasts twice the round, two blocks of that size are timed and the count resized
+    from the faster one's mean call time, with ``ROUND_HEADROOM``.
+    """
+    target = ROUND_HEADROOM * clock.min_round_s
+    reps = min(max_reps, max(1, math.ceil(target / max(estimate_s, 1e-9))))
+    if estimate_s >= 2 * clock.min_round_s:
+        return reps
+    gc.collect()
+    gc.disable()  # as in the rounds
+    try:  # the faster of two blocks: a disturbance only ever slows one down
+        per_call = min(_block(clock, fn, make, reps) for _ in range(2))
+    finally:
+        gc.enable()
+    return min(max_reps, max(1, math.ceil(target / max(per_call, 1e-9))))
+
+
 def measure_ratio(
     a: Callable,
     make_a: ArgsMaker,
@@ -239,8 +264,8 @@ def measure_ratio(
                            statistics.median(warm_b), decisive=True)  # fmt: skip
     est_a = statistics.median(warm_a[-3:])
     est_b = statistics.median(warm_b[-3:])
-    reps_a = min(max_reps, max(1, math.ceil(clock.min_round_s / max(est_a, 1e-9))))
-    reps_b = min(max_reps, max(1, math.ceil(clock.min_round_s / max(est_b, 1e-9))))
+    reps_a = _reps(clock, a, make_a, est_a, max_reps)
+    reps_b = _reps(clock, b, make_b, est_b, max_reps)
     ratios: list[float] = []
     times_a: list[float] = []
     times_b: list[float] = []
