@@ -9,7 +9,8 @@ in one process, interleaved:
    repetitions chosen so each side's block lasts at least ``min_round_s`` (10 ms on CPU,
    1 ms on CUDA): a first guess from the warm-up calls is checked by timing whole blocks
    (as :meth:`timeit.Timer.autorange` does) and resized for ``ROUND_HEADROOM`` x
-   ``min_round_s``, since single warm-up calls run slower than calls in a warm block. The order alternates (A B, then B A) to cancel drift. Inputs are made fresh
+   ``min_round_s``, since single warm-up calls run slower than calls in a warm block. A round
+   whose block still comes out shorter than ``min_round_s`` is set aside and the block resized. The order alternates (A B, then B A) to cancel drift. Inputs are made fresh
    for every call by ``make_args``, outside the timed region, so nothing can be cached across
    calls; the garbage collector is off inside a round.
 3. **Stopping**: the ratio of a round is mean-call-time(a) / mean-call-time(b); measurement stops
@@ -66,6 +67,8 @@ class Measurement:
     call_a_s: float  # median per-call time of a over the rounds
     call_b_s: float
     decisive: bool = False  # judged from warm-up calls alone (a hopelessly slow a)
+    shortest_block_s: float = 0.0  # the shortest block of calls timed in a counted round
+    resized: int = 0  # rounds set aside because a block came out under min_round_s
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,7 @@ def measure_ratio(
     ratios: list[float] = []
     times_a: list[float] = []
     times_b: list[float] = []
+    shortest, resized = math.inf, 0
     for rnd in range(max_rounds):
         gc.collect()
         gc.disable()
@@ -281,6 +285,17 @@ def measure_ratio(
                 ta = _block(clock, a, make_a, reps_a)
         finally:
             gc.enable()
+        short_a = reps_a * ta < clock.min_round_s and reps_a < max_reps
+        short_b = reps_b * tb < clock.min_round_s and reps_b < max_reps
+        if short_a or short_b:  # the calls sped up since sizing: resize, and time it again
+            target = ROUND_HEADROOM * clock.min_round_s
+            if short_a:
+                reps_a = min(max_reps, max(reps_a + 1, math.ceil(target / max(ta, 1e-12))))
+            if short_b:
+                reps_b = min(max_reps, max(reps_b + 1, math.ceil(target / max(tb, 1e-12))))
+            resized += 1
+            continue
+        shortest = min(shortest, reps_a * ta, reps_b * tb)
         times_a.append(ta)
         times_b.append(tb)
         ratios.append(ta / tb if tb > 0 else math.inf)
@@ -295,7 +310,7 @@ def measure_ratio(
     return Measurement(
         ratio=statistics.median(ratios), spread=_spread(ratios), rounds=len(ratios),
         reps_a=reps_a, reps_b=reps_b, call_a_s=statistics.median(times_a),
-        call_b_s=statistics.median(times_b),
+        call_b_s=statistics.median(times_b), shortest_block_s=shortest, resized=resized,
     )  # fmt: skip
 
 

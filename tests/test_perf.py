@@ -5,7 +5,16 @@ import time
 
 import pytest
 
-from graders.perf import Inconclusive, Perf, _clear_of, gate, measure_ratio, median_interval
+import graders.perf as perf_module
+from graders.perf import (
+    CpuClock,
+    Inconclusive,
+    Perf,
+    _clear_of,
+    gate,
+    measure_ratio,
+    median_interval,
+)
 
 
 def work(n: int) -> int:
@@ -63,9 +72,18 @@ def test_rounds_last_at_least_10ms_and_inputs_are_fresh():
 
     seen = []
     m = measure_ratio(lambda x: (seen.append(x), work(500)), make, lambda x: work(500), make)
-    assert m.reps_a * m.call_a_s >= 0.009 and m.reps_b * m.call_b_s >= 0.009
+    assert m.shortest_block_s >= CpuClock.min_round_s == 0.010, m
     assert len(seen) == len({id(x) for x in seen}), "an input object was timed twice"
     assert m.rounds >= 3
+
+
+def test_a_round_shorter_than_10ms_is_set_aside_and_resized(monkeypatch):
+    """Sized far too small (one call a block), the first round comes out short: it does not
+    count, the blocks grow, and every counted round lasts >= 10 ms."""
+    monkeypatch.setattr(perf_module, "_reps", lambda *args, **kwargs: 1)
+    m = measure_ratio(lambda: work(500), no_args, lambda: work(500), no_args)
+    assert m.resized >= 1 and m.reps_a > 1 and m.reps_b > 1, m
+    assert m.shortest_block_s >= CpuClock.min_round_s, m
 
 
 def test_hopelessly_slow_fails_without_rounds():
