@@ -1,23 +1,14 @@
 """Known-wrong submissions of a kata (``graders/suites/ID/mutants``) and what must catch them.
 
-A mutant is usually a unified diff ``NAME.diff`` against the kata's reference, so a reader sees
-the injected bug and nothing else (``diff -u`` or ``git diff`` output; paths ``a/FILE`` and
-``b/FILE`` or bare ``FILE``, one or more of the kata's files). It is applied with
-`whatthepatch <https://github.com/cscorley/whatthepatch>`_ when the mutants are loaded, and a diff
-that no longer applies to the reference is an error that names it. A rewrite too large to read
-as a diff may instead be a whole file ``NAME.py`` (single-file katas: it stands for the kata's
-one file) or a folder ``NAME/`` holding some of the kata's files (the rest are the reference's).
-
+A mutant is a file ``NAME.py`` (single-file katas: it stands for the kata's one file) or a
+folder ``NAME/`` holding some of the kata's files (the rest are taken from the reference).
 The first line of the mutant (of its first file, in ``kata.toml`` order, for a folder) names
 the hidden tests that must fail it::
 
     # kills: test_perf.py::test_q_sample_time_independent_of_t
 
 A second line ``# public: fails`` says the bug also fails the public tests (a bug no candidate
-would ship unnoticed); otherwise the mutant must pass them. Further ``#`` lines may say what the
-bug is. In a diff all these lines come before the first ``---`` line; write one with
-
-    diff -u --label a/FILE --label b/FILE reference/ID/FILE edited.py
+would ship unnoticed); otherwise the mutant must pass them.
 """
 
 from __future__ import annotations
@@ -25,9 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import whatthepatch
-from whatthepatch.exceptions import WhatThePatchException
 
 from .catalog import Kata
 from .errors import MetadataError
@@ -56,41 +44,12 @@ def _header(data: bytes, where: Path) -> tuple[tuple[str, ...], bool]:
     return kills, public_fails
 
 
-def _patched(entry: Path, reference: dict[str, bytes]) -> dict[str, bytes]:
-    """The kata files a ``.diff`` mutant changes, with the diff applied to the reference."""
-    try:
-        diffs = list(whatthepatch.parse_patch(entry.read_text(encoding="utf-8")))
-    except WhatThePatchException as exc:
-        raise MetadataError(f"{entry}: not a unified diff ({exc})") from exc
-    changed: dict[str, bytes] = {}
-    for diff in diffs:
-        if diff.header is None or not diff.changes:
-            continue
-        name = diff.header.new_path or diff.header.old_path
-        if name not in reference:
-            raise MetadataError(
-                f"{entry}: patches {name}, not among the kata's files {sorted(reference)}"
-            )
-        text = reference[name].decode("utf-8")
-        ends = text.endswith("\n")
-        try:
-            lines = whatthepatch.apply_diff(diff, (text[:-1] if ends else text).split("\n"))
-        except WhatThePatchException as exc:
-            raise MetadataError(
-                f"{entry}: does not apply to the reference's {name} ({exc}); regenerate it"
-            ) from exc
-        changed[name] = ("\n".join(lines) + ("\n" if ends else "")).encode()
-    if not changed or all(changed[n] == reference[n] for n in changed):
-        raise MetadataError(f"{entry}: the diff changes nothing in the reference")
-    return changed
-
-
 def load_mutants(kata: Kata) -> list[Mutant]:
     """Every mutant of ``kata``, sorted by name.
 
     Raises:
-        MetadataError: a mutant lacks its ``# kills:`` line, holds or patches a file the kata
-            does not list, or is a diff that does not apply to the reference or changes nothing.
+        MetadataError: a mutant lacks its ``# kills:`` line or holds a file the kata does not
+            list.
     """
     if not kata.mutants_dir.is_dir():
         return []
@@ -99,11 +58,7 @@ def load_mutants(kata: Kata) -> list[Mutant]:
     for entry in sorted(kata.mutants_dir.iterdir()):
         if entry.name.startswith((".", "__")):
             continue
-        if entry.is_file() and entry.suffix == ".diff":
-            _header(entry.read_bytes(), entry)  # a missing ``# kills:`` line is named first
-            changed = _patched(entry, reference)
-            first = entry
-        elif entry.is_file() and entry.suffix == ".py":
+        if entry.is_file() and entry.suffix == ".py":
             if len(kata.meta.files) != 1:
                 raise MetadataError(
                     f"{entry}: a multi-file kata needs folder mutants (one file per kata file)"

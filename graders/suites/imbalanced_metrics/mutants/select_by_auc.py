@@ -1,0 +1,117 @@
+# kills: test_correctness.py::test_select_model_by_operating_point
+"""Mutant: ships the model with the highest ROC-AUC (the false positive blindspot)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+
+class OperatingPoint(NamedTuple):
+    """A classification threshold and the rates it gives (predict positive iff score >= threshold)."""
+
+    threshold: float
+    tpr: float
+    fpr: float
+    precision: float
+
+
+def _validate(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y_true)
+    s = np.asarray(y_score)
+    if y.ndim != 1 or s.ndim != 1:
+        raise ValueError(f"y_true and y_score must be 1-D, got shapes {y.shape} and {s.shape}")
+    if y.shape[0] != s.shape[0]:
+        raise ValueError(f"y_true has {y.shape[0]} labels, y_score {s.shape[0]} scores")
+    if y.shape[0] == 0:
+        raise ValueError("empty input")
+    if y.dtype == np.bool_:
+        y = y.astype(np.int8)
+    elif y.dtype.kind not in "iu" or ((y != 0) & (y != 1)).any():
+        raise ValueError("y_true must hold only 0/1 (or booleans)")
+    if s.dtype.kind not in "fiu":
+        raise ValueError(f"y_score must be numeric, got dtype {s.dtype}")
+    s = s.astype(np.float64, copy=False)
+    if np.isnan(s).any():
+        raise ValueError("y_score contains NaN")
+    return y, s
+
+
+def _curve(y: np.ndarray, s: np.ndarray):
+    """Cumulative (tps, fps, thresholds) at each distinct score, highest threshold first."""
+    order = np.argsort(s, kind="stable")[::-1]
+    s_sorted = s[order]
+    y_sorted = y[order]
+    # last index of each run of equal scores
+    last = np.flatnonzero(np.diff(s_sorted) != 0)
+    last = np.append(last, s_sorted.shape[0] - 1)
+    tps = np.cumsum(y_sorted, dtype=np.int64)[last]
+    fps = (last + 1) - tps
+    return tps, fps, s_sorted[last]
+
+
+def roc_auc(y_true, y_score) -> float:
+    """Area under the ROC curve, ties counted as one half (Mann-Whitney U / (P N))."""
+    y, s = _validate(y_true, y_score)
+    tps, fps, _ = _curve(y, s)
+    p, n = int(tps[-1]), int(fps[-1])
+    if p == 0 or n == 0:
+        raise ValueError("ROC-AUC needs both classes in y_true")
+    # trapezoids between consecutive distinct thresholds: exactly U with half credit for ties
+    tps = np.concatenate(([0], tps)).astype(np.float64)
+    fps = np.concatenate(([0], fps)).astype(np.float64)
+    area = np.sum(np.diff(fps) * (tps[1:] + tps[:-1])) / 2.0
+    return float(area / (p * n))
+
+
+def average_precision(y_true, y_score) -> float:
+    """Step-wise average precision, sum_n (R_n - R_{n-1}) P_n over distinct thresholds."""
+    y, s = _validate(y_true, y_score)
+    tps, fps, _ = _curve(y, s)
+    p = int(tps[-1])
+    if p == 0:
+        raise ValueError("average precision needs at least one positive in y_true")
+    precision = tps / (tps + fps)
+    recall_steps = np.diff(np.concatenate(([0], tps))) / p
+    return float(np.sum(recall_steps * precision))
+
+
+def operating_point_at_recall(y_true, y_score, recall: float) -> OperatingPoint:
+    """The highest threshold whose TPR = TP / P is >= ``recall``, and its rates."""
+    if not (isinstance(recall, (int, float)) and 0.0 < recall <= 1.0):
+        raise ValueError(f"recall must lie in (0, 1], got {recall!r}")
+    y, s = _validate(y_true, y_score)
+    tps, fps, thresholds = _curve(y, s)
+    p, n = int(tps[-1]), int(fps[-1])
+    if p == 0 or n == 0:
+        raise ValueError("an operating point needs both classes in y_true")
+    i = int(np.argmax(tps / p >= recall))  # tps is non-decreasing; the last entry is 1.0
+    tp, fp = int(tps[i]), int(fps[i])
+    return OperatingPoint(float(thresholds[i]), tp / p, fp / n, tp / (tp + fp))
+
+
+def precision_at_k(y_true, y_score, k: int) -> float:
+    """Expected precision of the k highest scores, ties at the cut-off in random order."""
+    y, s = _validate(y_true, y_score)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= y.shape[0]:
+        raise ValueError(f"k must be an int in [1, {y.shape[0]}], got {k!r}")
+    k = int(k)
+    kth = np.partition(s, s.shape[0] - k)[s.shape[0] - k]  # the k-th highest score
+    above = s > kth
+    tied = s == kth
+    slots = k - int(above.sum())
+    hits = float(y[above].sum()) + slots * float(y[tied].sum()) / float(tied.sum())
+    return hits / k
+
+
+def select_model(y_true, scores: Mapping[str, object], recall: float) -> str:
+    """The model with the best ROC-AUC (ties: higher AP, then name)."""
+    if not scores:
+        raise ValueError("no models to choose from")
+    keyed = []
+    for name, score in scores.items():
+        operating_point_at_recall(y_true, score, recall)  # argument checks
+        keyed.append((-roc_auc(y_true, score), -average_precision(y_true, score), name))
+    return min(keyed)[2]
