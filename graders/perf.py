@@ -10,7 +10,8 @@ in one process, interleaved:
    1 ms on CUDA): a first guess from the warm-up calls is checked by timing whole blocks
    (as :meth:`timeit.Timer.autorange` does) and resized for ``ROUND_HEADROOM`` x
    ``min_round_s``, since single warm-up calls run slower than calls in a warm block. A round
-   whose block still comes out shorter than ``min_round_s`` is set aside and the block resized. The order alternates (A B, then B A) to cancel drift. Inputs are made fresh
+   whose block still comes out shorter than ``min_round_s`` is set aside and the block resized.
+   The order alternates (A B, then B A) to cancel drift. Inputs are made fresh
    for every call by ``make_args``, outside the timed region, so nothing can be cached across
    calls; the garbage collector is off inside a round.
 3. **Stopping**: the ratio of a round is mean-call-time(a) / mean-call-time(b); measurement stops
@@ -207,6 +208,12 @@ def _block(clock, fn: Callable, make: ArgsMaker, reps: int) -> float:
 ROUND_HEADROOM = 1.2  # blocks are sized for 1.2 x min_round_s, so drift keeps them >= it
 
 
+def _reps_for(clock, per_call_s: float, max_reps: int) -> int:
+    """Calls of ``per_call_s`` seconds that fill ``ROUND_HEADROOM`` x ``clock.min_round_s``."""
+    target = ROUND_HEADROOM * clock.min_round_s
+    return min(max_reps, max(1, math.ceil(target / max(per_call_s, 1e-12))))
+
+
 def _reps(clock, fn: Callable, make: ArgsMaker, estimate_s: float, max_reps: int) -> int:
     """Calls per block so that a block lasts >= ``clock.min_round_s``.
 
@@ -214,8 +221,7 @@ def _reps(clock, fn: Callable, make: ArgsMaker, estimate_s: float, max_reps: int
     call already lasts twice the round, two blocks of that size are timed and the count resized
     from the faster one's mean call time, with ``ROUND_HEADROOM``.
     """
-    target = ROUND_HEADROOM * clock.min_round_s
-    reps = min(max_reps, max(1, math.ceil(target / max(estimate_s, 1e-9))))
+    reps = _reps_for(clock, estimate_s, max_reps)
     if estimate_s >= 2 * clock.min_round_s:
         return reps
     gc.collect()
@@ -224,7 +230,7 @@ def _reps(clock, fn: Callable, make: ArgsMaker, estimate_s: float, max_reps: int
         per_call = min(_block(clock, fn, make, reps) for _ in range(2))
     finally:
         gc.enable()
-    return min(max_reps, max(1, math.ceil(target / max(per_call, 1e-9))))
+    return _reps_for(clock, per_call, max_reps)
 
 
 def measure_ratio(
@@ -288,11 +294,10 @@ def measure_ratio(
         short_a = reps_a * ta < clock.min_round_s and reps_a < max_reps
         short_b = reps_b * tb < clock.min_round_s and reps_b < max_reps
         if short_a or short_b:  # the calls sped up since sizing: resize, and time it again
-            target = ROUND_HEADROOM * clock.min_round_s
             if short_a:
-                reps_a = min(max_reps, max(reps_a + 1, math.ceil(target / max(ta, 1e-12))))
+                reps_a = max(reps_a + 1, _reps_for(clock, ta, max_reps))
             if short_b:
-                reps_b = min(max_reps, max(reps_b + 1, math.ceil(target / max(tb, 1e-12))))
+                reps_b = max(reps_b + 1, _reps_for(clock, tb, max_reps))
             resized += 1
             continue
         shortest = min(shortest, reps_a * ta, reps_b * tb)
