@@ -30,8 +30,8 @@ from .archive import safe_extract
 from .catalog import Kata
 from .errors import SubmissionError, UsageError
 from .grade import GradeOptions, cache_key, grade_files
+from .process import terminate_all
 from .result import GradeResult
-from .sandbox import terminate_all
 from .submission import read_submission
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -16,12 +16,9 @@ from dataclasses import asdict, dataclass
 
 from . import __version__, paths
 from .catalog import Kata
-from .command import display_name, pytest_argv
+from .command import display_name
 from .errors import KataError
-from .network import NetworkPlan
-from .report import read_report
-from .sandbox import child_env, run_child
-from .workdir import assemble
+from .judge import run_judge
 
 
 @dataclass(frozen=True)
@@ -64,16 +61,8 @@ def expected_tests(kata: Kata, *, use_cache: bool = True) -> list[ExpectedTest]:
             return [ExpectedTest(**{**d, "tags": tuple(d["tags"])}) for d in cached]
         except (ValueError, TypeError, KeyError):
             pass  # a stale or torn cache file: collect again
-    wd = assemble(kata, None)
-    try:
-        argv = pytest_argv(kata, wd, seed=0, collect_only=True)
-        outcome = run_child(
-            argv, cwd=wd.work, env=child_env(wd.tmp), timeout_s=300, memory_mb=None,
-            network=NetworkPlan("guard", (), ()),
-        )  # fmt: skip
-        rep = read_report(wd.report)
-    finally:
-        wd.cleanup()
+    run = run_judge(kata, None, seed=0, timeout_s=300, collect_only=True)
+    outcome, rep = run.outcome, run.report
     if outcome.returncode not in (0, 5) or not rep.collected:
         raise KataError(
             f"hidden suite of {kata.id} does not collect (exit {outcome.returncode}):\n"

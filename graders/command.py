@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .catalog import Kata
-from .workdir import HIDDEN, PUBLIC, WorkDir
+from .workdir import HIDDEN, WorkDir
 
 
 def pytest_argv(
@@ -14,13 +14,12 @@ def pytest_argv(
     device: str = "cpu",
     markers: str | None = None,
     select: list[str] | None = None,
-    include_public: bool = False,
-    net_allow: tuple[str, ...] = (),
     redis_url: str | None = None,
+    isolation: str | None = None,
     collect_only: bool = False,
     extra: list[str] | None = None,
 ) -> list[str]:
-    """``python -I -m pytest ...`` for one run in ``wd``.
+    """``python -I -m pytest ...``: the judge of one run in ``wd``.
 
     ``select`` holds hidden-suite test ids as the result shows them
     (``test_x.py::test_y``); ``None`` runs the whole suite.
@@ -32,12 +31,17 @@ def pytest_argv(
         "--kata-seed", str(seed),
         "--kata-device", device,
         "--kata-reference", str(kata.reference_dir),
+        "--kata-candidate", str(wd.candidate),
         "--kata-modules", ",".join(kata.meta.modules),
+        "--kata-imports", ",".join(kata.meta.imports),
+        "--kata-memory-mb", str(kata.meta.memory_mb),
         "--hypothesis-seed", str(seed),
         "-q", "--tb=short", "--no-header", "-rN",
     ]  # fmt: skip
-    if net_allow:
-        argv += ["--kata-net-allow", ",".join(net_allow)]
+    if kata.meta.services:
+        argv += ["--kata-services", ",".join(kata.meta.services)]
+    if isolation:
+        argv += ["--kata-isolation", isolation]
     if redis_url:
         argv += ["--kata-redis-url", redis_url]
     if markers:
@@ -49,8 +53,6 @@ def pytest_argv(
         argv.append(HIDDEN)
     else:
         argv += [f"{HIDDEN}/{test}" for test in select]
-    if include_public and (wd.work / PUBLIC).is_dir():
-        argv.append(PUBLIC)
     return argv
 
 
@@ -58,8 +60,3 @@ def display_name(nodeid: str) -> str:
     """A test's name as results show it: the node id inside the hidden suite."""
     prefix = f"{HIDDEN}/"
     return nodeid[len(prefix) :] if nodeid.startswith(prefix) else nodeid
-
-
-def is_public(nodeid: str) -> bool:
-    """Whether a node id belongs to the public tests run beside the hidden suite."""
-    return nodeid.startswith(f"{PUBLIC}/")

@@ -4,8 +4,9 @@
 2. the static policy check (:mod:`graders.policy`);
 3. the expected test ids, collected without candidate code (:mod:`graders.collect`), in a
    thread while the child runs;
-4. a fresh working folder (:mod:`graders.workdir`) and pytest in a limited child
-   (:mod:`graders.sandbox`, :mod:`graders.network`);
+4. the judge (:mod:`graders.judge`): pytest on the hidden suite in a limited child process that
+   never imports candidate code; the submission runs in a sandbox the judge starts
+   (:mod:`graders.sandbox`) and is called over a narrow channel (:mod:`graders.bridge`);
 5. per-test outcomes merged with the expected ids (a test with no result failed), weighted
    scores (:mod:`graders.scoring`), and one :class:`~graders.result.GradeResult`.
 
@@ -28,16 +29,18 @@ from pathlib import Path
 from . import __version__
 from .catalog import Kata
 from .collect import ExpectedTest, expected_tests
-from .command import display_name, is_public, pytest_argv
+from .command import display_name
 from .errors import KataError, SubmissionError
-from .network import plan_network
+from .judge import run_judge
 from .policy import Finding, check_files
-from .report import ChildReport, read_report
+from .process import ChildOutcome
+from .public import run_public_tests
+from .report import ChildReport
 from .result import GradeResult, PerfFigure, TestResult
-from .sandbox import ChildOutcome, child_env, run_child
+from .sandbox import SandboxError, isolation
 from .scoring import score_tests
+from .services import real_redis_available
 from .submission import Submission, read_submission
-from .workdir import assemble
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def _marker_expr(options: GradeOptions) -> str | None:
 def _counted(test: ExpectedTest, options: GradeOptions) -> bool:
     if test.gpu and options.device != "cuda":
         return False
-    if "real_redis" in test.tags and not options.redis_url:
+    if "real_redis" in test.tags and not real_redis_available(options.redis_url):
         return False
     return options.perf or not test.perf
 
@@ -181,11 +184,26 @@ def _overall_status(tests: list[TestResult], run: _Run, error: str) -> str:
     return "pass" if counted and all(t.status == "passed" for t in counted) else "fail"
 
 
+def _sandbox_error(rep: ChildReport) -> str:
+    """A one-line reason when the submission's process crashed or was killed for starting too
+    many processes during some test (memory kills are ``oom`` tests instead)."""
+    for nodeid, record in rep.tests.items():
+        event = record.get("properties", {}).get("sandbox_event")
+        if event == "crashed":
+            return f"the submission's process crashed (or exited) during {display_name(nodeid)}"
+        if event == "procs":
+            return f"the submission started too many processes during {display_name(nodeid)}"
+    return ""
+
+
 def _run_error(run: _Run, device: str) -> str:
-    """A one-line reason when the child itself failed (not merely some tests)."""
+    """A one-line reason when the judge failed, or the submission's process crashed."""
     outcome, rep = run.outcome, run.report
     if outcome is None or outcome.timed_out or outcome.oom:
         return ""
+    crashed = _sandbox_error(rep)
+    if crashed:
+        return crashed
     if outcome.crashed:
         return f"the test process crashed (signal {outcome.signal})"
     if rep.exitstatus is None:
@@ -238,19 +256,29 @@ def grade_files(
         error = f"policy violation: {shown}{more}"
 
     run = _Run()
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    try:
+        mode = isolation()
+    except SandboxError as exc:
+        raise KataError(str(exc)) from exc
+    public: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
         expected_future = pool.submit(expected_tests, kata)
+        public_future = (
+            pool.submit(run_public_tests, kata, sub.files, mode)
+            if options.include_public and not error
+            else None
+        )
         if not error:
-            run = _execute(kata, sub.files, options, seed)
+            run = _execute(kata, sub.files, options, seed, mode)
         expected = _selected(expected_future.result(), options.select)
+        if public_future is not None:
+            public = public_future.result()
 
     run_error = "" if error else _run_error(run, options.device)
     tests = _test_results(expected, run, options, error or None)
     correctness, performance = score_tests(tests, meta.weights, options.perf)
     known = {t.nodeid for t in expected}
-    unknown = sorted(
-        display_name(n) for n in run.report.tests if n not in known and not is_public(n)
-    )
+    unknown = sorted(display_name(n) for n in run.report.tests if n not in known)
     total_error = error or run_error
     if unknown and options.select is None:
         total_error = (
@@ -281,7 +309,8 @@ def grade_files(
             "findings": [f.as_dict() for f in findings],
         },
         tests=tests,
-        public={display_name(n): r["status"] for n, r in run.report.tests.items() if is_public(n)},
+        public=public,
+        isolation=mode,
         error=total_error,
         output_tail=(run.outcome.output[-8000:] if run.outcome else ""),
         started_at=started_at,
@@ -291,26 +320,17 @@ def grade_files(
     return result
 
 
-def _execute(kata: Kata, files: dict[str, bytes], options: GradeOptions, seed: int) -> _Run:
-    services = [options.redis_url] if options.redis_url and "redis" in kata.meta.services else []
-    net = plan_network(services)
-    wd = assemble(kata, files, include_public=options.include_public)
-    try:
-        argv = pytest_argv(
-            kata, wd, seed=seed, device=options.device, markers=_marker_expr(options),
-            select=list(options.select) if options.select is not None else None,
-            include_public=options.include_public, net_allow=net.allow,
-            redis_url=options.redis_url if services else None,
-        )  # fmt: skip
-        outcome = run_child(
-            argv, cwd=wd.work, env=child_env(wd.tmp),
-            timeout_s=options.timeout_s or kata.meta.timeout_s,
-            memory_mb=kata.meta.memory_mb, network=net, rlimit_data=options.device == "cpu",
-        )  # fmt: skip
-        return _Run(outcome, read_report(wd.report))
-    finally:
-        if not options.keep_workdir:
-            wd.cleanup()
+def _execute(
+    kata: Kata, files: dict[str, bytes], options: GradeOptions, seed: int, mode: str
+) -> _Run:
+    run = run_judge(
+        kata, files, seed=seed, timeout_s=options.timeout_s or kata.meta.timeout_s,
+        device=options.device, markers=_marker_expr(options),
+        select=list(options.select) if options.select is not None else None,
+        redis_url=options.redis_url if "redis" in kata.meta.services else None,
+        isolation=mode, keep_workdir=options.keep_workdir,
+    )  # fmt: skip
+    return _Run(run.outcome, run.report)
 
 
 def grade_folder(kata: Kata, folder: Path, options: GradeOptions | None = None) -> GradeResult:

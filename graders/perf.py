@@ -29,7 +29,18 @@ in one process, interleaved:
    ``decisive_s`` and ``decisive_factor`` x bound x the slowest baseline call) fails without
    rounds: two such calls are two independent confirmations.
 
-On CUDA each call is timed with CUDA events after an L2 flush and a synchronize.
+**Across the sandbox.** Candidate code runs in a sandboxed process (:mod:`graders.sandbox`),
+never in the process that times it. :class:`CpuClock` times a call into a sandbox with the
+judge's own clock, from the moment the arguments (already shipped and decoded on the other
+side) are released until the reply's header arrives: only the other side's work is timed, never
+the transfer of inputs, and a reply announces a digest of its value, so a result cannot be
+reported before it exists (see :mod:`graders.bridge.endpoint`). While one side's block is timed,
+every sandbox the other side uses is frozen (SIGSTOP), so a submission cannot slow the baseline
+down with background work. For every candidate block, one call chosen at random has its output
+checked in full (``check``), against the baseline's output on the same input.
+
+On CUDA the sandbox synchronizes the device before it replies, and copying the result back is
+part of the timed call on both sides.
 
 Scaling checks (time at a large size against a small size, KATA_SPEC "complexity by scaling")
 are the same measurement with the same function and two input makers.
@@ -41,8 +52,10 @@ Google Benchmark's repetitions; CUDA timing with events and an L2 flush follows 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -120,40 +133,36 @@ class GateResult:
 
 
 class CpuClock:
-    """Wall-clock timing of one call with :func:`time.perf_counter`."""
+    """The judge's clock: the time a call spends on the other side of the channel.
+
+    A call of ``fn`` that makes calls into sandboxes is timed as the sum of those calls' timed
+    intervals (:func:`graders.bridge.endpoint.timing`); a purely local ``fn`` is timed with
+    :func:`time.perf_counter`. :attr:`last_endpoints` holds the channels the last call used.
+    """
 
     min_round_s = 0.010
 
+    def __init__(self) -> None:
+        self.last_endpoints: frozenset = frozenset()
+        self.last_output: Any = None
+
     def time_call(self, fn: Callable, args: tuple) -> float:
-        start = time.perf_counter()
-        fn(*args)
-        return time.perf_counter() - start
+        from .bridge.endpoint import timing
+
+        with timing() as scope:
+            start = time.perf_counter()
+            self.last_output = fn(*args)
+            wall = time.perf_counter() - start
+        self.last_endpoints = frozenset(scope.endpoints)
+        return scope.elapsed if scope.calls else wall
 
 
-class CudaClock:
-    """CUDA-event timing of one call, after an L2 flush and a synchronize."""
+class CudaClock(CpuClock):
+    """The judge's clock for calls into a sandbox that computes on CUDA: the sandbox
+    synchronizes the device before it replies, and the result's copy to the host is part of
+    the call; rounds are sized for 1 ms."""
 
     min_round_s = 0.001
-
-    def __init__(self) -> None:
-        import torch
-
-        self._torch = torch
-        props = torch.cuda.get_device_properties(torch.cuda.current_device())
-        l2 = int(getattr(props, "L2_cache_size", 0) or 64 * 2**20)
-        self._flush = torch.empty(2 * l2, dtype=torch.uint8, device="cuda")
-
-    def time_call(self, fn: Callable, args: tuple) -> float:
-        torch = self._torch
-        self._flush.zero_()
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        torch.cuda.synchronize()
-        start.record()
-        fn(*args)
-        end.record()
-        end.synchronize()
-        return start.elapsed_time(end) / 1e3
 
 
 def _spread(values: list[float]) -> float:
@@ -198,10 +207,16 @@ def _clear_of(ratios: list[float], bound: float, margin: float, confidence: floa
     return high * margin <= bound or low >= bound * margin
 
 
-def _block(clock, fn: Callable, make: ArgsMaker, reps: int) -> float:
+def _block(clock, fn: Callable, make: ArgsMaker, reps: int, keep: int = -1) -> float:
+    """Mean time of ``reps`` calls on fresh inputs; the inputs and output of call ``keep`` are
+    left in ``clock.kept``."""
     total = 0.0
-    for _ in range(reps):
-        total += clock.time_call(fn, make())
+    for i in range(reps):
+        args = make()
+        total += clock.time_call(fn, args)
+        if i == keep:
+            clock.kept = (args, clock.last_output)
+        clock.last_output = None
     return total / reps
 
 
@@ -251,30 +266,47 @@ def measure_ratio(
     margin: float = 1.1,
     confidence: float = 0.9375,
     max_reps: int = 100_000,
+    around: Callable[[str], Any] | None = None,
+    check_a: Callable[[tuple, Any], None] | None = None,
+    rng: random.Random | None = None,
 ) -> Measurement:
     """Measure median time(a(*make_a())) / time(b(*make_b())) with the protocol above.
 
+    ``around(side)`` (``"a"`` or ``"b"``) returns a context manager entered around every block
+    of that side (the sandbox freezing of :class:`Perf`); ``check_a(args, out)`` checks the
+    output of one call of every ``a`` block, chosen at random with ``rng``.
+
     Raises:
         Inconclusive: fewer than 3 rounds fitted in ``budget_s``.
+        AssertionError: ``check_a`` rejected an output.
     """
     clock = clock or CpuClock()
+    rng = rng or random.Random(0)
+    around = around or (lambda side: contextlib.nullcontext())
     t0 = time.monotonic()
     warm_a: list[float] = []
     warm_b: list[float] = []
     while True:
-        warm_a.append(clock.time_call(a, make_a()))
-        warm_b.append(clock.time_call(b, make_b()))
+        with around("a"):
+            warm_a.append(clock.time_call(a, make_a()))
+        with around("b"):
+            warm_b.append(clock.time_call(b, make_b()))
         if len(warm_a) >= 2 and time.monotonic() - t0 >= warmup_s:
             break
     slowest_b = max(warm_b)
     if min(warm_a) > decisive_s and min(warm_a) > decisive_factor * bound * slowest_b:
+        if check_a is not None:
+            args = make_a()
+            check_a(args, a(*args))
         ratio = statistics.median(warm_a) / statistics.median(warm_b)
         return Measurement(ratio, 0.0, len(warm_a), 1, 1, statistics.median(warm_a),
                            statistics.median(warm_b), decisive=True)  # fmt: skip
     est_a = statistics.median(warm_a[-3:])
     est_b = statistics.median(warm_b[-3:])
-    reps_a = _reps(clock, a, make_a, est_a, max_reps)
-    reps_b = _reps(clock, b, make_b, est_b, max_reps)
+    with around("a"):
+        reps_a = _reps(clock, a, make_a, est_a, max_reps)
+    with around("b"):
+        reps_b = _reps(clock, b, make_b, est_b, max_reps)
     ratios: list[float] = []
     times_a: list[float] = []
     times_b: list[float] = []
@@ -282,15 +314,24 @@ def measure_ratio(
     for rnd in range(max_rounds):
         gc.collect()
         gc.disable()
+        keep = rng.randrange(reps_a) if check_a is not None else -1
+        clock.kept = None
         try:
             if rnd % 2 == 0:
-                ta = _block(clock, a, make_a, reps_a)
-                tb = _block(clock, b, make_b, reps_b)
+                with around("a"):
+                    ta = _block(clock, a, make_a, reps_a, keep)
+                with around("b"):
+                    tb = _block(clock, b, make_b, reps_b)
             else:
-                tb = _block(clock, b, make_b, reps_b)
-                ta = _block(clock, a, make_a, reps_a)
+                with around("b"):
+                    tb = _block(clock, b, make_b, reps_b)
+                with around("a"):
+                    ta = _block(clock, a, make_a, reps_a, keep)
         finally:
             gc.enable()
+        if check_a is not None and clock.kept is not None:
+            check_a(*clock.kept)
+            clock.kept = None
         short_a = reps_a * ta < clock.min_round_s and reps_a < max_reps
         short_b = reps_b * tb < clock.min_round_s and reps_b < max_reps
         if short_a or short_b:  # the calls sped up since sizing: resize, and time it again
@@ -348,12 +389,49 @@ class Perf:
     Args:
         device: ``"cpu"`` or ``"cuda"`` (chooses the clock).
         record: pytest's ``record_property``; the gate's figures are stored as ``perf``.
+        sandboxes: returns the running sandboxes (:class:`graders.sandbox.Sandbox`); while one
+            side of a gate is timed, every sandbox the other side uses (and that this side does
+            not) is frozen.
     """
 
-    def __init__(self, device: str = "cpu", record: Callable[[str, Any], None] | None = None):
+    def __init__(
+        self,
+        device: str = "cpu",
+        record: Callable[[str, Any], None] | None = None,
+        sandboxes: Callable[[], list] | None = None,
+    ):
         self.device = device
         self._record = record
+        self._sandboxes = sandboxes or (lambda: [])
         self._clock: CpuClock | CudaClock | None = None
+        self._sides: dict[str, frozenset] = {}
+
+    def _around(self, side: str):
+        """A context manager for one block of ``side``: freeze the sandboxes this side does
+        not use (learnt from its calls so far)."""
+
+        @contextlib.contextmanager
+        def block():
+            mine = self._sides.get(side)
+            others = (
+                set().union(*(v for k, v in self._sides.items() if k != side))
+                if mine is not None
+                else set()
+            )
+            frozen = [
+                b for b in self._sandboxes() if b.endpoint in others and b.endpoint not in mine
+            ]
+            for box in frozen:
+                box.freeze()
+            try:
+                yield
+            finally:
+                for box in frozen:
+                    box.thaw()
+                used = self.clock.last_endpoints
+                self._sides[side] = self._sides.get(side, frozenset()) | used
+
+        return block()
 
     @property
     def clock(self) -> CpuClock | CudaClock:
@@ -386,11 +464,17 @@ class Perf:
         wrong answer fails before anything is timed. ``hint`` is appended to a failure message
         (the trap's explanation).
         """
+        check_a = None
         if check is not None:
             args = make_args()
             check(candidate(*args), baseline(*args), args)
+
+            def check_a(args: tuple, out: Any) -> None:
+                check(out, baseline(*args), args)
+
+        self._sides = {}
         result = gate(candidate, make_args, baseline, make_args, bound=bound, what=what,
-                      clock=self.clock, **kwargs)  # fmt: skip
+                      clock=self.clock, around=self._around, check_a=check_a, **kwargs)  # fmt: skip
         return self._finish(result, hint)
 
     def scaling(
@@ -404,7 +488,13 @@ class Perf:
         hint: str = "",
         **kwargs: Any,
     ) -> GateResult:
-        """Assert time(fn on a large input) / time(fn on a small input) <= ``bound``."""
+        """Assert time(fn on a large input) / time(fn on a small input) <= ``bound``.
+
+        ``check(args, out)`` (a keyword argument), if given, checks one output of every block
+        of the large input.
+        """
+        check = kwargs.pop("check", None)
+        self._sides = {}
         result = gate(fn, make_large, fn, make_small, bound=bound, what=what, clock=self.clock,
-                      **kwargs)  # fmt: skip
+                      around=self._around, check_a=check, **kwargs)  # fmt: skip
         return self._finish(result, hint)

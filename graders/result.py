@@ -1,7 +1,9 @@
 """The versioned JSON result of grading one submission against one kata (KATA_SPEC section 5).
 
 ``RESULT_VERSION`` changes whenever a field is added, renamed or changes meaning, so a reader
-can tell results apart; the kata's own version is recorded beside it.
+can tell results apart; the kata's own version is recorded beside it. Version 2 added
+``isolation``: whether the submission ran in the bubblewrap sandbox (``"bwrap"``) or, where the
+machine offers none, as a plain process (``"none"``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-RESULT_VERSION = "1"
+RESULT_VERSION = "2"
 
 STATUSES = ("pass", "fail", "error", "timeout", "oom")
 TEST_STATUSES = ("passed", "failed", "error", "skipped", "timeout", "oom")
@@ -77,6 +79,7 @@ class GradeResult:
     policy: dict[str, Any] = field(default_factory=dict)  # action, review, findings
     tests: list[TestResult] = field(default_factory=list)
     public: dict[str, str] = field(default_factory=dict)  # public tests run beside (verify)
+    isolation: str = ""  # "bwrap" (the contestant ran in a sandbox) or "none"
     error: str = ""
     output_tail: str = ""
     started_at: str = ""

@@ -1,187 +1,464 @@
-"""Run one grading child: own process group, wall-clock timeout, memory limit, no network.
+"""The OS sandbox in which candidate code runs (KATA_SPEC section 4; README "Security model").
 
-The child is started as ``[prlimit --data=N] [timeout -s KILL T] [unshare --net] python -I -m
-pytest ...`` in a new session (so a whole process group can be killed), with a scrubbed
-environment; ``timeout`` kills it a little after the limit even if this process is gone. A watchdog
-poll loop enforces the wall clock and the resident memory of the whole group, and
-kills the group with SIGKILL when either is exceeded. Every outcome becomes a
-:class:`ChildOutcome`; nothing here raises for a misbehaving child.
+A :class:`Sandbox` is one contestant process (or the baseline process that runs the reference
+and the suite's baselines under the same conditions), started by the judge with
+`bubblewrap <https://github.com/containers/bubblewrap>`_:
+
+- new user (uid 65534 inside), PID, network, IPC, UTS and cgroup namespaces, no capabilities,
+  ``--die-with-parent``: nothing it starts outlives the judge, and killing the PID
+  namespace's first process kills every process in it;
+- a read-only view of the interpreter, the system libraries, the bridge (``/kata/rt``), the
+  site-packages of the distributions the kata's ``imports`` need (``/kata/site``, see
+  :mod:`graders.sitepackages`) and the suite's ``inside.py`` with the kit's sandbox-side
+  helpers (``/kata/inside``); the submitted files read-only in a size-limited tmpfs
+  (``/kata/work``, the working folder) and a size-limited tmpfs ``/tmp``. Nothing of the kit's
+  hidden suites, references, mutants, caches or results is visible;
+- no network: the only socket it can reach is the Unix socket of the kata's service (a Redis
+  relay the judge owns, ``/kata/svc``);
+- resource limits set before any candidate code runs (data segment, address space, file size,
+  open files, no core files), and a judge-side watchdog on the whole process tree's resident
+  memory and process count;
+- ``--device cuda`` binds the NVIDIA device nodes and driver files.
+
+The judge talks to it over a socket pair (:mod:`graders.bridge`). :meth:`Sandbox.freeze` stops
+every process of the sandbox (SIGSTOP, repeated until no new process appears) while the judge
+times a baseline; :meth:`Sandbox.thaw` resumes them.
+
+Where bubblewrap or user namespaces are unavailable (macOS, a locked-down container) the
+contestant runs as a plain child process with the same channel and limits, and the sandbox
+says ``isolation = "none"``; grading records it, and cohort and take-home grading refuse it
+unless told otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import psutil
 
-from .network import NetworkPlan
+from . import sitepackages
+from .bridge.endpoint import Endpoint
 
-#: Environment variables passed through to the child; everything else is dropped.
-PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
-                   "LD_LIBRARY_PATH", "CUDA_HOME", "SYSTEMROOT")  # fmt: skip
+BRIDGE_DIR = Path(__file__).resolve().parent / "bridge"
+KIT_DIR = Path(__file__).resolve().parent
+#: Kit modules a suite's inside.py may import in the sandbox (``from graders.clocks import``).
+SANDBOX_KIT_MODULES = ("clocks.py", "virtual_clock_loop.py")
+#: What the bridge itself needs in the sandbox.
+RUNTIME_PACKAGES = ("msgpack",)
+BOOT = "import sys; sys.path.insert(0, {rt!r}); from kata_bridge.serve import main; main()"
+ENV = {
+    "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+    "LANG": "C.UTF-8", "TZ": "UTC",
+    # Serve allocations up to 32 MB from the heap and keep freed memory: without this every
+    # multi-megabyte tensor is a fresh mmap whose page faults dominate (and randomise) timings.
+    "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296",
+}  # fmt: skip
+_PASS_ENV = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME")
 
-_OUTPUT_CAP = 64_000  # characters of child output kept
 
-_RUNNING: set[int] = set()  # process groups of children still running
-_RUNNING_LOCK = threading.Lock()
-
-
-def terminate_all() -> None:
-    """Kill every grading child still running (on Ctrl-C of a cohort run)."""
-    with _RUNNING_LOCK:
-        groups = list(_RUNNING)
-    for pgid in groups:
-        _kill_group(pgid)
+class SandboxError(RuntimeError):
+    """The sandbox could not be started (a problem of the grading machine)."""
 
 
-@dataclass(frozen=True)
-class ChildOutcome:
-    """How a grading child ended."""
+@dataclass
+class SandboxSpec:
+    """What one sandboxed process gets.
 
-    returncode: int | None
-    signal: int | None  # the signal that ended it, if any
-    timed_out: bool  # the wall clock ran out and the group was killed
-    oom: bool  # the memory limit was exceeded (watchdog) or the kernel killed it
-    wall_s: float
-    output: str  # the tail of its stdout + stderr
+    Attributes:
+        label: ``"contestant"`` or ``"baseline"`` (for messages).
+        files: ``{name: host path}`` of the files put in its working folder (read-only).
+        modules: the module names the judge may import there.
+        packages: import names whose distributions are made visible (the kata's ``imports``).
+        inside: the suite's ``inside.py``, if it has one.
+        memory_mb: resident-memory limit of the whole process tree (and its data segment).
+        tmp_mb: size of each tmpfs (``/tmp`` and the working folder).
+        max_procs: the most processes it may have at once.
+        device: ``"cpu"`` or ``"cuda"``.
+        service_dir: a host folder holding the service sockets, shown as ``/kata/svc``.
+        env: extra environment variables (``PYTHONHASHSEED`` ...).
+    """
+
+    label: str
+    files: dict[str, Path]
+    modules: list[str]
+    packages: list[str]
+    inside: Path | None = None
+    memory_mb: int = 4096
+    tmp_mb: int = 256
+    max_procs: int = 64
+    device: str = "cpu"
+    service_dir: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def isolation_requested() -> str:
+    """``KATA_ISOLATION``: ``auto`` (default: bwrap where it works), ``bwrap`` or ``none``."""
+    value = os.environ.get("KATA_ISOLATION", "auto").strip().lower() or "auto"
+    if value not in ("auto", "bwrap", "none"):
+        raise SandboxError(f"KATA_ISOLATION must be auto, bwrap or none, not {value!r}")
+    return value
+
+
+@cache
+def bwrap_problem() -> str | None:
+    """Why bubblewrap cannot be used here (``None`` when it can): checked once per process
+    by starting a trivial sandbox."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    argv = [exe, *_system_binds(), "--unshare-all", "--uid", "65534", "--gid", "65534",
+            "--die-with-parent", "--proc", "/proc", "--dev", "/dev",
+            "--ro-bind", _python_prefix(), _python_prefix(), _python(), "-I", "-S", "-c", "pass"]  # fmt: skip
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap failed to start: {exc}"
+    if done.returncode != 0:
+        text = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+        return f"bubblewrap cannot create namespaces here: {text[:300]}"
+    return None
+
+
+def isolation() -> str:
+    """The isolation grading gets on this machine: ``"bwrap"`` or ``"none"``.
+
+    Raises:
+        SandboxError: ``KATA_ISOLATION=bwrap`` but bubblewrap does not work here.
+    """
+    wanted = isolation_requested()
+    if wanted == "none":
+        return "none"
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    if wanted == "bwrap":
+        raise SandboxError(problem)
+    return "none"
+
+
+def _python() -> str:
+    return os.path.realpath(sys.executable)
+
+
+def _python_prefix() -> str:
+    return os.path.realpath(sys.base_prefix)
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("lib", "lib64", "lib32", "bin", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ("ld.so.cache", "localtime", "nsswitch.conf", "passwd", "group"):
+        path = Path("/etc") / name
+        if path.exists():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _cuda_binds() -> list[str]:
+    args = []
+    for dev in sorted(Path("/dev").glob("nvidia*")):
+        args += ["--dev-bind", str(dev), str(dev)]
+    for path in ("/usr/local/nvidia", "/usr/local/cuda", "/proc/driver/nvidia", "/sys",
+                 "/etc/alternatives"):  # fmt: skip
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def _limits(spec: SandboxSpec) -> dict:
+    mb = 2**20
+    memory = spec.memory_mb * mb
+    return {
+        "data": memory if spec.device == "cpu" else None,
+        "as": None if spec.device == "cuda" else memory + 6144 * mb,
+        "fsize": spec.tmp_mb * mb,
+        "nofile": 1024,
+        "core": 0,
+    }
+
+
+class Sandbox:
+    """A running sandboxed process and the judge's endpoint to it.
+
+    Raises:
+        SandboxError: it could not be started.
+    """
+
+    def __init__(self, spec: SandboxSpec, *, mode: str | None = None, output_dir: Path) -> None:
+        self.spec = spec
+        self.isolation = mode or isolation()
+        self.killed: str = ""  # why the watchdog killed it: "oom", "procs"
+        self.output_path = Path(output_dir) / f"{spec.label}-{os.getpid()}-{id(self)}.log"
+        self._scratch: Path | None = None
+        self._frozen = False
+        self._lock = threading.Lock()
+        judge_end, contestant_end = socket.socketpair()
+        argv, env = self._command(contestant_end.fileno())
+        self._out = open(self.output_path, "ab")  # noqa: SIM115 - closed in stop()
+        try:
+            self.proc = subprocess.Popen(
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
+                pass_fds=(contestant_end.fileno(),), close_fds=True,
+                cwd=str(self._scratch) if self._scratch else "/",
+            )  # fmt: skip
+        except OSError as exc:
+            raise SandboxError(f"cannot start the {spec.label} sandbox: {exc}") from exc
+        finally:
+            contestant_end.close()
+        self.endpoint = Endpoint(
+            judge_end, role="judge", name=spec.label,
+            max_bytes=max(256, spec.memory_mb) * 2**20, service_encoder=_service_encoder,
+        )  # fmt: skip
+        self.started = time.monotonic()
+        self._watch = threading.Thread(
+            target=self._watchdog, daemon=True, name=f"watch-{spec.label}"
+        )
+        self._watch.start()
+
+    # -- command line --------------------------------------------------------------------
+
+    def _command(self, fd: int) -> tuple[list[str], dict[str, str]]:
+        spec = self.spec
+        env = dict(ENV)
+        env.update({k: os.environ[k] for k in _PASS_ENV if k in os.environ})
+        env.update(spec.env)
+        packages = tuple(sorted({*spec.packages, *RUNTIME_PACKAGES}))
+        if self.isolation == "none":
+            return self._plain_command(fd, packages, env)
+        env.update(HOME="/tmp", TMPDIR="/tmp", PATH="/usr/bin:/bin")
+        tmp = f"{spec.tmp_mb * 2**20}"
+        argv = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
+                "--unshare-all", "--uid", "65534", "--gid", "65534", "--hostname", "kata",
+                *_system_binds(), "--proc", "/proc", "--dev", "/dev",
+                "--ro-bind", _python_prefix(), _python_prefix(),
+                "--size", tmp, "--tmpfs", "/tmp",
+                "--tmpfs", "/kata",
+                "--ro-bind", str(BRIDGE_DIR), "/kata/rt/kata_bridge",
+                "--dir", "/kata/site", "--dir", "/kata/inside",
+                "--size", tmp, "--tmpfs", "/kata/work"]  # fmt: skip
+        for path, name in sitepackages.site_entries(packages):
+            argv += ["--ro-bind", str(path), f"/kata/site/{name}"]
+        for name, path in spec.files.items():
+            argv += ["--ro-bind", str(path), f"/kata/work/{name}"]
+        if spec.inside is not None:
+            argv += ["--ro-bind", str(spec.inside), "/kata/inside/inside.py"]
+        argv += ["--ro-bind", "/dev/null", "/kata/inside/graders/__init__.py"]
+        for name in SANDBOX_KIT_MODULES:
+            argv += ["--ro-bind", str(KIT_DIR / name), f"/kata/inside/graders/{name}"]
+        if spec.service_dir is not None:
+            argv += ["--bind", str(spec.service_dir), "/kata/svc"]
+        if spec.device == "cuda":
+            argv += _cuda_binds()
+        argv += ["--chdir", "/kata/work"]
+        config = {
+            "path": ["/kata/work", "/kata/inside", "/kata/site"],
+            "modules": spec.modules,
+            "limits": _limits(spec),
+            "redis": "/kata/svc/redis.sock" if spec.service_dir else None,
+            "cwd": "/kata/work",
+        }
+        argv += [
+            _python(),
+            "-I",
+            "-S",
+            "-c",
+            BOOT.format(rt="/kata/rt"),
+            str(fd),
+            json.dumps(config),
+        ]
+        return argv, env
+
+    def _plain_command(
+        self, fd: int, packages: tuple, env: dict
+    ) -> tuple[list[str], dict[str, str]]:
+        """No bubblewrap: the same process in private folders (``isolation = "none"``)."""
+        spec = self.spec
+        self._scratch = Path(tempfile.mkdtemp(prefix=f"kata-{spec.label}-"))
+        work, rt, site, inside = (self._scratch / n for n in ("work", "rt", "site", "inside"))
+        for folder in (work, rt, site, inside / "graders", self._scratch / "tmp"):
+            folder.mkdir(parents=True)
+        (rt / "kata_bridge").symlink_to(BRIDGE_DIR)
+        for path, name in sitepackages.site_entries(packages):
+            (site / name).symlink_to(path)
+        for name, path in spec.files.items():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, work / name)
+        if spec.inside is not None:
+            shutil.copyfile(spec.inside, inside / "inside.py")
+        (inside / "graders" / "__init__.py").write_text("")
+        for name in SANDBOX_KIT_MODULES:
+            shutil.copyfile(KIT_DIR / name, inside / "graders" / name)
+        tmp = str(self._scratch / "tmp")
+        env.update(HOME=tmp, TMPDIR=tmp, PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+        config = {
+            "path": [str(work), str(inside), str(site)],
+            "modules": spec.modules,
+            "limits": _limits(spec),
+            "redis": str(spec.service_dir / "redis.sock") if spec.service_dir else None,
+            "cwd": str(work),
+        }
+        argv = [_python(), "-I", "-S", "-c", BOOT.format(rt=str(rt)), str(fd), json.dumps(config)]
+        return argv, env
+
+    # -- watching ------------------------------------------------------------------------
+
+    def pids(self) -> list[int]:
+        """Every process of the sandbox (the bwrap monitor and all it started), read from
+        ``/proc/PID/task/TID/children`` (cheap: no scan of every process on the machine)."""
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            for tid in tasks:
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+                except (OSError, ValueError):
+                    pass
+        return out
+
+    def processes(self) -> list[psutil.Process]:
+        """:meth:`pids` as ``psutil.Process`` objects."""
+        procs = []
+        for pid in self.pids():
+            try:
+                procs.append(psutil.Process(pid))
+            except psutil.Error:
+                pass
+        return procs
+
+    def rss(self) -> int:
+        """Resident memory of the whole sandbox, in bytes (from ``/proc/PID/statm``)."""
+        total = 0
+        page = os.sysconf("SC_PAGE_SIZE")
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/statm") as fh:
+                    total += int(fh.read().split()[1]) * page
+            except (OSError, ValueError, IndexError):
+                pass
+        return total
+
+    def _watchdog(self) -> None:
+        limit = self.spec.memory_mb * 2**20
+        while self.proc.poll() is None:
+            if not self._frozen:
+                if len(self.pids()) > self.spec.max_procs + 2:
+                    self._kill("procs")
+                    return
+                if self.rss() > limit:
+                    self._kill("oom")
+                    return
+            time.sleep(0.05)
+
+    def _kill(self, why: str) -> None:
+        if not self.killed:
+            self.killed = why
+        self.stop()
 
     @property
-    def crashed(self) -> bool:
-        """Ended by a signal that neither the timeout nor the memory watchdog sent."""
-        return self.signal is not None and not (self.timed_out or self.oom)
+    def alive(self) -> bool:
+        """Whether the process is still running and its channel open."""
+        return self.proc.poll() is None and not self.endpoint.closed
 
+    def status(self) -> str:
+        """``"running"``, ``"oom"``, ``"procs"`` (too many processes), or ``"exited"``."""
+        if self.killed:
+            return self.killed
+        return "running" if self.alive else "exited"
 
-def child_env(tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """A minimal environment: passthrough variables, a private HOME/TMPDIR, one thread per
-    BLAS/OpenMP pool and a page-fault-free allocator (performance gates assume both), and
-    ``extra``."""
-    env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
-    env.update(
-        HOME=str(tmp), TMPDIR=str(tmp),
-        OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-        NUMEXPR_NUM_THREADS="1", MPLBACKEND="Agg", HYPOTHESIS_STORAGE_DIRECTORY=str(tmp / "hyp"),
-        # Serve allocations up to 32 MB from the heap and keep freed memory: without this every
-        # multi-megabyte tensor is a fresh mmap whose page faults dominate (and randomise) the
-        # timings of performance gates.
-        GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296",
-    )  # fmt: skip
-    if extra:
-        env.update(extra)
-    return env
+    # -- freezing ------------------------------------------------------------------------
 
+    def freeze(self) -> None:
+        """Stop every process of the sandbox (SIGSTOP), repeating until no new one appears."""
+        with self._lock:
+            self._frozen = True
+            stopped: set[int] = set()
+            for _ in range(50):
+                fresh = [p for p in self.processes() if p.pid not in stopped]
+                if not fresh:
+                    return
+                for proc in fresh:
+                    try:
+                        proc.send_signal(signal.SIGSTOP)
+                    except psutil.Error:
+                        pass
+                    stopped.add(proc.pid)
 
-def _group_rss(root: psutil.Process) -> int:
-    total = 0
-    try:
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for proc in procs:
+    def thaw(self) -> None:
+        """Resume every process of the sandbox (SIGCONT)."""
+        with self._lock:
+            for proc in self.processes():
+                try:
+                    proc.send_signal(signal.SIGCONT)
+                except psutil.Error:
+                    pass
+            self._frozen = False
+
+    # -- output and stopping --------------------------------------------------------------
+
+    def output_since(self, offset: int, limit: int = 4000) -> tuple[str, int]:
+        """What the sandbox printed after byte ``offset`` (its tail, at most ``limit``
+        characters), and the new offset."""
         try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+            size = self.output_path.stat().st_size
+        except OSError:
+            return "", offset
+        if size <= offset:
+            return "", size
+        with open(self.output_path, "rb") as fh:
+            fh.seek(max(offset, size - limit * 4))
+            text = fh.read().decode("utf-8", "replace")
+        return text[-limit:], size
 
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def run_child(
-    argv: list[str],
-    *,
-    cwd: Path,
-    env: dict[str, str],
-    timeout_s: float,
-    memory_mb: int | None,
-    network: NetworkPlan,
-    rlimit_data: bool = True,
-    poll_s: float = 0.05,
-) -> ChildOutcome:
-    """Run ``argv`` (a Python command line, ``argv[0]`` is replaced by this interpreter) and
-    wait for it under the limits.
-
-    Args:
-        argv: ``["python", "-I", "-m", "pytest", ...]``.
-        cwd: working folder.
-        env: the child's whole environment (see :func:`child_env`).
-        timeout_s: wall-clock limit in seconds for the whole child.
-        memory_mb: limit on the group's resident memory; also the per-process data-segment
-            limit (``RLIMIT_DATA``) when ``rlimit_data`` is true (not on CUDA, whose driver
-            maps large regions).
-        network: namespace prefix and guard allowlist from :func:`graders.network.plan_network`.
-    """
-    cmd = [sys.executable, *argv[1:]]
-    prefix: list[str] = list(network.prefix)
-    # A wall clock of its own: if this process dies (a killed queue worker), `timeout` still
-    # ends the child a little after the limit instead of leaving it running forever.
-    relayed = shutil.which("timeout") is not None
-    if relayed:
-        prefix = [
-            shutil.which("timeout") or "timeout",
-            "-s",
-            "KILL",
-            f"{int(timeout_s) + 5}s",
-            *prefix,
-        ]
-    if memory_mb and rlimit_data and shutil.which("prlimit"):
-        limit = memory_mb * 1024 * 1024
-        prefix = [shutil.which("prlimit") or "prlimit", f"--data={limit}:{limit}", *prefix]
-    with tempfile.TemporaryFile(mode="w+b") as out:
-        start = time.monotonic()
-        proc = subprocess.Popen(
-            prefix + cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        pgid = proc.pid
-        with _RUNNING_LOCK:
-            _RUNNING.add(pgid)
-        timed_out = oom = False
+    def stop(self) -> None:
+        """Kill the sandbox (every process in it) and close the channel. Idempotent."""
         try:
-            try:
-                watched: psutil.Process | None = psutil.Process(proc.pid)
-            except psutil.Error:  # already gone
-                watched = None
-            limit_bytes = memory_mb * 1024 * 1024 if memory_mb else None
-            while proc.poll() is None:
-                if time.monotonic() - start > timeout_s:
-                    timed_out = True
-                    _kill_group(pgid)
-                    break
-                if limit_bytes and watched and _group_rss(watched) > limit_bytes:
-                    oom = True
-                    _kill_group(pgid)
-                    break
-                time.sleep(poll_s)
-            proc.wait()
+            if self.proc.poll() is None:
+                for proc in reversed(self.processes()):
+                    try:
+                        proc.send_signal(signal.SIGKILL)
+                    except psutil.Error:
+                        pass
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
         finally:
-            _kill_group(pgid)  # anything the child left behind in its group
-            with _RUNNING_LOCK:
-                _RUNNING.discard(pgid)
-        wall = time.monotonic() - start
-        out.seek(0, os.SEEK_END)
-        size = out.tell()
-        out.seek(max(0, size - _OUTPUT_CAP * 4))
-        output = out.read().decode("utf-8", "replace")[-_OUTPUT_CAP:]
-    rc = proc.returncode
-    sig = -rc if rc is not None and rc < 0 else None
-    if relayed and rc is not None and rc > 128:
-        sig = rc - 128  # `timeout` reports a child killed by signal N as 128 + N
-    elif relayed and rc == 124:
-        timed_out = True  # `timeout` itself hit the limit
-    if sig == signal.SIGKILL and not timed_out and not oom:
-        oom = True  # SIGKILL from outside: the kernel's OOM killer is by far the likeliest
-    return ChildOutcome(rc, sig, timed_out, oom, wall, output)
+            self.endpoint.close()
+            try:
+                self._out.close()
+            except OSError:
+                pass
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _service_encoder(obj: object) -> list | None:
+    """A judge-side service client sent into the sandbox becomes a connection spec there."""
+    spec = getattr(obj, "__kata_service__", None)
+    if spec is not None and callable(spec):
+        return list(spec())
+    return None

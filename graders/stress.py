@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 
 from .catalog import Kata
 from .collect import expected_tests
-from .command import display_name, pytest_argv
+from .command import display_name
 from .errors import KataError
+from .judge import run_judge
 from .load import busy_cores
-from .network import plan_network
-from .report import read_report
-from .sandbox import child_env, run_child
-from .workdir import assemble
+from .services import real_redis_available
 
 _REPEAT_SUFFIX = re.compile(r"(?:\[|-)(\d+)-(\d+)\]$")
 
@@ -76,28 +74,21 @@ def stress_reference(
     gates = [
         t
         for t in expected_tests(kata)
-        if t.perf and (device == "cuda" or not t.gpu) and (redis_url or "real_redis" not in t.tags)
+        if t.perf
+        and (device == "cuda" or not t.gpu)
+        and (real_redis_available(redis_url) or "real_redis" not in t.tags)
     ]
     if not gates:
         raise KataError(f"{kata.id} has no performance gate to stress")
     files = {name: (kata.reference_dir / name).read_bytes() for name in kata.meta.files}
-    services = [redis_url] if redis_url and "redis" in kata.meta.services else []
-    net = plan_network(services)
-    wd = assemble(kata, files)
-    try:
-        argv = pytest_argv(
-            kata, wd, seed=seed if seed is not None else secrets.randbelow(2**31),
-            device=device, markers="perf", net_allow=net.allow,
-            redis_url=redis_url if services else None, extra=["--count", str(runs)],
+    with busy_cores(load):
+        run = run_judge(
+            kata, files, seed=seed if seed is not None else secrets.randbelow(2**31),
+            timeout_s=kata.meta.timeout_s * runs, device=device, markers="perf",
+            redis_url=redis_url if "redis" in kata.meta.services else None,
+            extra=["--count", str(runs)],
         )  # fmt: skip
-        with busy_cores(load):
-            outcome = run_child(
-                argv, cwd=wd.work, env=child_env(wd.tmp), timeout_s=kata.meta.timeout_s * runs,
-                memory_mb=kata.meta.memory_mb, network=net, rlimit_data=device == "cpu",
-            )  # fmt: skip
-        rep = read_report(wd.report)
-    finally:
-        wd.cleanup()
+    outcome, rep = run.outcome, run.report
     if not rep.tests:
         raise KataError(f"stress run of {kata.id} produced no results:\n{outcome.output[-3000:]}")
     results = {g.name: GateRuns(g.name, runs) for g in gates}

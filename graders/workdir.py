@@ -2,15 +2,18 @@
 
 Layout (``root`` is a private temporary folder)::
 
-    root/report.jsonl      written by the child's harness plugin, read by the parent
-    root/tmp/              the child's HOME and TMPDIR
+    root/report.jsonl      written by the judge's harness plugin, read by the parent
+    root/tmp/              the judge's HOME and TMPDIR
     root/work/pytest.ini   the kit's, never the submission's
     root/work/conftest.py  the kit's: puts the kit on sys.path and loads the harness plugin
-    root/work/<files>      the submission's allowlisted files, and nothing else of it
-    root/work/hidden/      the hidden suite (tests, its conftest, helper modules), copied from the
-                           kit; on sys.path after the candidate's folder, so a suite's tests can
+    root/work/hidden/      the hidden suite (tests, its conftest, helper modules, inside.py),
+                           copied from the kit; on the judge's sys.path, so a suite's tests can
                            import its helper modules
-    root/work/public/      the public tests (only when verify asks for them)
+    root/candidate/<files> the submission's allowlisted files, and nothing else of it: the judge
+                           never imports them; they are bound read-only into the contestant
+                           sandbox (:mod:`graders.sandbox`)
+
+No sandbox sees any of these folders except the submitted files.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from .catalog import Kata
 
 PYTEST_INI = """\
 [pytest]
-pythonpath = . hidden
+pythonpath = hidden
 python_files = test_*.py
 addopts = -p no:cacheprovider -p no:randomly --import-mode=importlib
 timeout = {test_timeout}
@@ -43,7 +46,6 @@ pytest_plugins = ["graders.harness.plugin"]
 """
 
 HIDDEN = "hidden"
-PUBLIC = "public"
 
 
 @dataclass
@@ -64,6 +66,10 @@ class WorkDir:
     def tmp(self) -> Path:
         return self.root / "tmp"
 
+    @property
+    def candidate(self) -> Path:
+        return self.root / "candidate"
+
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -75,17 +81,14 @@ def _copy_tree(src: Path, dst: Path, files: list[Path]) -> None:
         shutil.copyfile(path, target)
 
 
-def assemble(
-    kata: Kata,
-    files: dict[str, bytes] | None,
-    *,
-    include_public: bool = False,
-) -> WorkDir:
+def assemble(kata: Kata, files: dict[str, bytes] | None) -> WorkDir:
     """Create the working folder for grading ``files`` (``None``: collection only, no
     candidate code at all) against ``kata``'s hidden suite."""
     wd = WorkDir(Path(tempfile.mkdtemp(prefix=f"kata-{kata.id}-")))
     wd.work.mkdir()
     wd.tmp.mkdir()
+    wd.candidate.mkdir()
+    wd.root.chmod(0o755)  # the sandbox user reads the submitted files through a bind mount
     (wd.work / "pytest.ini").write_text(
         PYTEST_INI.format(test_timeout=kata.meta.test_timeout_s), encoding="utf-8"
     )
@@ -93,9 +96,7 @@ def assemble(
         ROOT_CONFTEST.format(kit=str(paths.PACKAGE_DIR.parent)), encoding="utf-8"
     )
     for name, data in (files or {}).items():
-        (wd.work / name).write_bytes(data)
+        (wd.candidate / name).write_bytes(data)
+        (wd.candidate / name).chmod(0o644)
     _copy_tree(kata.suite_dir, wd.work / HIDDEN, kata.hidden_test_files())
-    if include_public and kata.public_tests_dir.is_dir():
-        public = [p for p in kata.public_tests_dir.rglob("*.py") if "__pycache__" not in p.parts]
-        _copy_tree(kata.public_tests_dir, wd.work / PUBLIC, public)
     return wd

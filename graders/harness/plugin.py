@@ -1,10 +1,18 @@
-"""The pytest plugin loaded into every grading child (``-p graders.harness.plugin``).
+"""The pytest plugin of the judge process (``-p graders.harness.plugin``).
 
-It gives hidden suites their fixtures (``candidate``, ``reference``, ``kata_seed``, ``rng``,
-``device``, ``perf``, ``redis_client``), registers the markers (``perf``, ``gpu``, ``weight``,
-``hidden_detail``), installs the socket guard, and streams one JSON line per test to the report
-file the parent reads. Lines are flushed as they are written, so a run killed half-way still
-leaves the results of every test that finished.
+The judge runs pytest, the hidden tests, their oracles and the clock; it never imports candidate
+code. The plugin gives hidden suites their fixtures: ``sol``/``candidate(name)`` (the submitted
+modules, served from the contestant sandbox), ``ref``/``reference(name)`` (the reference, served
+from the baseline sandbox), ``inside(sol)``/``inside(ref)`` (the suite's ``inside.py`` in that
+sandbox), ``kata_seed``, ``rng``, ``torch_gen``, ``device``, ``perf``, ``kata_redis`` and
+``kata_session``. It registers the markers (``perf``, ``gpu``, ``weight``, ``hidden_detail``,
+``real_redis``) and streams one JSON line per test to the report file the parent reads (a path
+no sandbox can see). Lines are flushed as they are written, so a run killed half-way still leaves
+the results of every test that finished.
+
+What a sandbox printed during a test is attached to that test's output; a sandbox killed for
+memory or for starting too many processes marks the test that was running ``oom``, and is
+replaced before the next test (see :mod:`graders.harness.session`).
 
 The parent never trusts this report alone: it compares it with the test ids it collected itself
 (:mod:`graders.collect`) and counts a missing test as failed.
@@ -12,7 +20,6 @@ The parent never trusts this report alone: it compares it with the test ids it c
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import platform
@@ -21,8 +28,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
-from . import guard
 
 _MAX_TEXT = 4000  # characters of message / output kept per test
 
@@ -33,6 +38,12 @@ OOM_MARKERS = (
     "Cannot allocate memory",
 )
 TIMEOUT_MARKER = "Timeout (>"
+SANDBOX_EVENTS = {
+    "oom": "the submission's process used more memory than the kata allows and was killed",
+    "procs": "the submission's process started too many processes and was killed",
+    "crashed": "the submission's process ended during this test (a crash or an exit)",
+    "broken": "this test was stopped in the middle of a call into the submission",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,10 +52,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kata-seed", type=int, default=0, help="grading seed")
     group.addoption("--kata-device", default="cpu", choices=["cpu", "cuda"])
     group.addoption("--kata-reference", default=None, help="folder of the reference solution")
+    group.addoption("--kata-candidate", default=None, help="folder of the submitted files")
     group.addoption("--kata-modules", default="", help="comma-separated candidate modules")
-    group.addoption("--kata-net-allow", default="", help="comma-separated socket allowlist")
-    group.addoption("--kata-redis-url", default=None, help="real Redis server for Redis katas")
-    group.addoption("--kata-guard", default="on", choices=["on", "off"])
+    group.addoption("--kata-imports", default="", help="packages the sandboxes may import")
+    group.addoption("--kata-memory-mb", type=int, default=4096, help="memory of a sandbox")
+    group.addoption("--kata-services", default="", help="comma-separated services (redis)")
+    group.addoption("--kata-redis-url", default=None, help="a Redis server for Redis katas")
+    group.addoption("--kata-isolation", default=None, choices=["bwrap", "none"])
 
 
 # -- markers and configuration ---------------------------------------------------------------
@@ -54,16 +68,13 @@ MARKERS = (
     "gpu: needs CUDA; skipped with a reason under --kata-device cpu",
     "weight(n): points of this test inside its part (default 1)",
     "hidden_detail: inputs and outputs withheld from candidate-facing reports",
-    "real_redis: needs a real Redis server (--redis-url); skipped and not graded under fakeredis",
+    "real_redis: needs a real Redis server; skipped and not graded under fakeredis",
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
-    allow = [a for a in config.getoption("--kata-net-allow").split(",") if a]
-    if config.getoption("--kata-report") and config.getoption("--kata-guard") == "on":
-        guard.install(allow)
     config.pluginmanager.register(_Recorder(config), "kata-recorder")
     try:  # hypothesis: no deadline (machines are shared), no example database on disk
         from hypothesis import settings
@@ -92,8 +103,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("gpu"):
                 item.add_marker(skip)
-    if not config.getoption("--kata-redis-url"):
-        skip = pytest.mark.skip(reason="needs a real Redis server: graded without --redis-url")
+    from graders.services import real_redis_available
+
+    if not real_redis_available(config.getoption("--kata-redis-url")):
+        skip = pytest.mark.skip(reason="needs a real Redis server (--redis-url or redis-server)")
         for item in items:
             if item.get_closest_marker("real_redis"):
                 item.add_marker(skip)
@@ -202,7 +215,12 @@ class _Recorder:
         for name, value in report.user_properties:
             entry["properties"][name] = value
         status = _classify(report)
-        if entry["status"] == "passed" and status != "passed":
+        event = entry["properties"].get("sandbox_event")
+        if event and status not in ("passed", "skipped"):
+            entry["status"] = "oom" if event == "oom" else status
+            entry["message"] = SANDBOX_EVENTS.get(event, event) + f" ({_message(report)[:500]})"
+            entry["output"] = (report.longreprtext or "")[-_MAX_TEXT:]
+        elif entry["status"] == "passed" and status != "passed":
             entry["status"] = status
             entry["message"] = _message(report)
             entry["output"] = (report.longreprtext or "")[-_MAX_TEXT:]
@@ -268,51 +286,73 @@ def device(request: pytest.FixtureRequest) -> str:
     return dev
 
 
-class _Loader:
-    """Imports modules once per session and replays an import failure for every test."""
+@pytest.fixture(scope="session")
+def kata_session(request: pytest.FixtureRequest):
+    """The grading run's sandboxes and services (:class:`graders.harness.session.Session`)."""
+    from .session import Session, SessionConfig
 
-    def __init__(self, allowed: list[str], load):
-        self._allowed = allowed
-        self._load = load
-        self._cache: dict[str, object] = {}
+    opt = request.config.getoption
 
-    def __call__(self, name: str):
-        if name not in self._allowed:
-            raise KeyError(f"{name!r} is not one of this kata's modules {self._allowed}")
-        if name not in self._cache:
-            try:
-                self._cache[name] = self._load(name)
-            except BaseException as exc:  # noqa: BLE001 - replayed below, with its cause
-                self._cache[name] = exc
-        value = self._cache[name]
-        if isinstance(value, BaseException):
-            if TIMEOUT_MARKER in str(value):
-                pytest.fail(f"importing {name}.py timed out: {value}", pytrace=False)
-            pytest.fail(
-                f"importing {name}.py failed: {type(value).__name__}: {value}", pytrace=False
-            )
-        return value
+    def split(name: str) -> list[str]:
+        return [x for x in (opt(name) or "").split(",") if x]
+
+    inside = Path(str(request.config.rootpath)) / "hidden" / "inside.py"
+    config = SessionConfig(
+        modules=split("--kata-modules"), imports=split("--kata-imports"),
+        candidate_dir=Path(opt("--kata-candidate")) if opt("--kata-candidate") else None,
+        reference_dir=Path(opt("--kata-reference")) if opt("--kata-reference") else None,
+        inside=inside if inside.is_file() else None, memory_mb=opt("--kata-memory-mb"),
+        device=opt("--kata-device"), services=split("--kata-services"),
+        redis_url=opt("--kata-redis-url"), isolation=opt("--kata-isolation"),
+    )  # fmt: skip
+    session = Session(config)
+    request.config._kata_session = session  # for the per-test hooks below
+    yield session
+    session.close()
+
+
+def _module_names(request: pytest.FixtureRequest) -> list[str]:
+    return [m for m in request.config.getoption("--kata-modules").split(",") if m]
+
+
+def _handle(session, role: str, allowed: list[str], name: str):
+    from .session import ModuleHandle
+
+    if name not in allowed:
+        raise KeyError(f"{name!r} is not one of this kata's modules {allowed}")
+    return ModuleHandle(session, role, name)
 
 
 @pytest.fixture(scope="session")
-def candidate(request: pytest.FixtureRequest) -> _Loader:
-    """``candidate("module")``: the submitted module (imported once, failure replayed)."""
-    modules = [m for m in request.config.getoption("--kata-modules").split(",") if m]
-    return _Loader(modules, importlib.import_module)
+def candidate(request: pytest.FixtureRequest, kata_session):
+    """``candidate("module")``: the submitted module, served from the contestant sandbox."""
+    allowed = _module_names(request)
+    return lambda name: _handle(kata_session, "contestant", allowed, name)
 
 
 @pytest.fixture(scope="session")
-def reference(request: pytest.FixtureRequest) -> _Loader:
-    """``reference("module")``: the kit's reference solution, isolated from the candidate's."""
-    folder = request.config.getoption("--kata-reference")
-    modules = [m for m in request.config.getoption("--kata-modules").split(",") if m]
-    if not folder:
+def reference(request: pytest.FixtureRequest, kata_session):
+    """``reference("module")``: the kit's reference module, served from the baseline sandbox
+    (the same conditions as the candidate's, so performance gates compare like with like)."""
+    if not request.config.getoption("--kata-reference"):
         raise RuntimeError("the grading run was started without --kata-reference")
-    return _Loader(modules, lambda name: _import_isolated(Path(folder), name, modules))
+    allowed = _module_names(request)
+    return lambda name: _handle(kata_session, "baseline", allowed, name)
+
+
+@pytest.fixture(scope="session")
+def inside(kata_session):
+    """``inside(sol)`` / ``inside(ref)``: the suite's ``inside.py`` imported in the same sandbox
+    as that module (drivers and baselines that must run next to the code they call)."""
+    from .session import ModuleHandle, role_of
+
+    if kata_session.config.inside is None:
+        raise RuntimeError("this suite has no inside.py")
+    return lambda of: ModuleHandle(kata_session, role_of(of), "inside")
 
 
 def _only_module(request: pytest.FixtureRequest) -> str:
-    modules = [m for m in request.config.getoption("--kata-modules").split(",") if m]
+    modules = _module_names(request)
     if len(modules) != 1:
         raise RuntimeError(
             f"the sol/ref fixtures serve katas with one module, this one has {modules}: "
@@ -322,7 +362,7 @@ def _only_module(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def sol(candidate: _Loader, request: pytest.FixtureRequest):
+def sol(candidate, request: pytest.FixtureRequest):
     """The submitted module of a one-module kata (``candidate(name)`` for the others).
 
     Raises:
@@ -332,7 +372,7 @@ def sol(candidate: _Loader, request: pytest.FixtureRequest):
 
 
 @pytest.fixture(scope="module")
-def ref(reference: _Loader, request: pytest.FixtureRequest):
+def ref(reference, request: pytest.FixtureRequest):
     """The reference module of a one-module kata (``reference(name)`` for the others).
 
     Raises:
@@ -341,34 +381,20 @@ def ref(reference: _Loader, request: pytest.FixtureRequest):
     return reference(_only_module(request))
 
 
-def _import_isolated(folder: Path, name: str, siblings: list[str]):
-    """Import ``folder/name.py`` as ``_kata_reference.name`` without touching the candidate's
-    modules of the same names (siblings resolve to the reference's own files)."""
-    saved = {m: sys.modules.pop(m) for m in siblings if m in sys.modules}
-    sys.path.insert(0, str(folder))
-    try:
-        module = importlib.import_module(name)
-        for m in siblings:
-            if m in sys.modules:
-                sys.modules[f"_kata_reference.{m}"] = sys.modules.pop(m)
-        return module
-    finally:
-        sys.path.remove(str(folder))
-        for m in siblings:
-            sys.modules.pop(m, None)
-        sys.modules.update(saved)
-
-
 @pytest.fixture
-def kata_redis(request: pytest.FixtureRequest):
-    """A :class:`graders.redis_support.KataRedis`: client, key prefix, round-trip counter.
+def kata_redis(kata_session):
+    """A :class:`graders.redis_support.KataRedis`: the judge's client, this test's key prefix,
+    and the round trips the sandbox made (counted by the relay, outside the sandbox).
 
-    fakeredis (a fresh server per test) unless the run was given ``--redis-url``; with a real
-    server only this test's prefixed keys are deleted afterwards.
+    The server is the run's private ``redis-server`` (or ``--redis-url``, or fakeredis where
+    neither exists); a server this run started is emptied before each test.
     """
     from graders.redis_support import open_redis
 
-    handle = open_redis(request.config.getoption("--kata-redis-url"))
+    kata_session.ensure_services()
+    if kata_session.redis is None:
+        raise RuntimeError("this kata declares no redis service")
+    handle = open_redis(kata_session.redis)
     try:
         yield handle
     finally:
@@ -376,11 +402,41 @@ def kata_redis(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def perf(request: pytest.FixtureRequest, device: str, record_property):
-    """The performance-gate helper (:class:`graders.perf.Perf`) bound to this test."""
+def perf(request: pytest.FixtureRequest, device: str, record_property, kata_session):
+    """The performance-gate helper (:class:`graders.perf.Perf`) bound to this test: it times
+    calls into the sandboxes with the judge's clock and freezes the sandboxes that are not being
+    timed."""
     from graders.perf import Perf
 
-    return Perf(device=device, record=record_property)
+    return Perf(device=device, record=record_property, sandboxes=kata_session.live)
+
+
+# -- sandbox health and output, per test --------------------------------------------------------
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    session = getattr(item.config, "_kata_session", None)
+    box = session.current("contestant") if session is not None else None
+    item._kata_offset = (box, box.output_since(0, 0)[1]) if box is not None else (None, 0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    session = getattr(item.config, "_kata_session", None)
+    if session is None or call.when != "call":
+        return
+    report = outcome.get_result()
+    box = session.current("contestant")
+    if box is not None:
+        before, offset = getattr(item, "_kata_offset", (None, 0))
+        text, _ = box.output_since(offset if before is box else 0)
+        if text.strip():
+            report.sections.append(("sandbox output", text))
+            report.user_properties.append(("sandbox_output", text))
+    event = session.health("contestant")
+    if event:
+        report.user_properties.append(("sandbox_event", event))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

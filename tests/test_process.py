@@ -1,19 +1,15 @@
-"""The grading child's limits: wall clock, memory watchdog, process-group cleanup."""
+"""The judge child's limits: wall clock, memory watchdog, process-group cleanup."""
 
 import sys
 import time
 
 import psutil
 
-from graders.network import NetworkPlan, plan_network, service_addresses
-from graders.sandbox import child_env, run_child
-
-NO_NET = NetworkPlan("guard", (), ())
+from graders.process import child_env, run_child
 
 
 def run(code: str, tmp_path, **kw):
-    return run_child(["python", "-c", code], cwd=tmp_path, env=child_env(tmp_path),
-                     network=NO_NET, **kw)  # fmt: skip
+    return run_child(["python", "-c", code], cwd=tmp_path, env=child_env(tmp_path), **kw)
 
 
 def test_normal_exit_and_output(tmp_path):
@@ -61,25 +57,11 @@ def test_environment_is_scrubbed(tmp_path, monkeypatch):
     assert env["HOME"] == str(tmp_path)
 
 
-def test_network_plans():
-    """TCP services force the guard; unix sockets keep the namespace; the allowlist is exact."""
-    assert service_addresses("redis://localhost:6380/0") == (
-        "127.0.0.1:6380",
-        "::1:6380",
-        "localhost:6380",
-    )
-    assert service_addresses("unix:///tmp/r.sock") == ("unix:/tmp/r.sock",)
-    assert plan_network(["redis://127.0.0.1:6379/1"]).mode == "guard"
-    assert plan_network(["redis://127.0.0.1:6379/1"]).allow == ("127.0.0.1:6379",)
-    plan = plan_network([])
-    assert plan.allow == () and plan.mode in ("namespace", "guard")
-
-
 def test_interpreter_is_isolated(tmp_path):
     """The child runs `python -I`: PYTHONPATH and the folder's sitecustomize are ignored."""
     (tmp_path / "sitecustomize.py").write_text("print('SITECUSTOMIZE RAN')\n")
     env = child_env(tmp_path, {"PYTHONPATH": str(tmp_path)})
     out = run_child(["python", "-I", "-c", "import sys; print(sys.flags.isolated)"], cwd=tmp_path,
-                    env=env, timeout_s=30, memory_mb=None, network=NO_NET)  # fmt: skip
+                    env=env, timeout_s=30, memory_mb=None)  # fmt: skip
     assert "SITECUSTOMIZE RAN" not in out.output and out.output.strip().endswith("1")
     assert sys.executable  # the child used this interpreter
