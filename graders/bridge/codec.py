@@ -3,7 +3,7 @@ otherwise.
 
 By value (a copy on the other side; custom subclasses lose their class, so an object cannot
 smuggle a lying ``__eq__`` across): ``None``, ``bool``, ``int`` (any size), ``float``,
-``complex``, ``str``, ``bytes``, ``bytearray``, ``list``, ``tuple``, named tuples, ``dict``,
+``complex``, ``str``, ``bytes`` (a ``bytearray`` arrives as ``bytes``), ``list``, ``tuple``, named tuples, ``dict``,
 ``set``, ``frozenset``, ``deque``, ``range``, ``slice``, ``Ellipsis``, ``Fraction``,
 ``Decimal``, ``UUID``, ``datetime``/``date``/``time``/``timedelta``/time zones; numpy arrays,
 scalars, dtypes and random generators; torch tensors (``requires_grad`` kept, no graph),
@@ -287,7 +287,7 @@ class Codec:
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject:
                 return self._ext(NDOBJECT, [list(obj.shape), obj.ravel().tolist()], buffers)
-            arr = np.ascontiguousarray(obj)
+            arr = obj if obj.flags.c_contiguous else obj.copy(order="C")
             index = len(buffers)
             buffers.append(arr.reshape(-1).view(np.uint8) if arr.size else b"")
             return self._ext(NDARRAY, [_dtype_descr(arr.dtype), list(arr.shape), index], buffers)

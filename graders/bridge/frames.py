@@ -106,10 +106,8 @@ class FrameSocket:
         return [_recv_bytes(self._rfile, n) for n in lens]
 
     def close(self) -> None:
-        try:
-            self._rfile.close()
-        except OSError:
-            pass
+        """Shut the socket down (a reader blocked on it sees the end) and close it; the
+        buffered reader is left to its thread, whose lock ``close`` would wait on."""
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -81,7 +81,7 @@ def _lib(name: str) -> Any:
 
 def tracked(value: Any) -> bool:
     """Whether ``value`` is a by-value argument whose in-place changes are copied back."""
-    if isinstance(value, (list, dict, set, bytearray)):
+    if isinstance(value, (list, dict, set)):
         return True
     np = _lib("numpy")
     if np is not None and isinstance(value, (np.ndarray, np.random.Generator)):
@@ -124,8 +124,6 @@ def apply(original: Any, new: Any) -> None:
     elif isinstance(original, set):
         original.clear()
         original.update(new)
-    elif isinstance(original, bytearray):
-        original[:] = new
     elif torch is not None and isinstance(original, torch.nn.Module):
         _apply_module(torch, original, new)
     elif torch is not None and isinstance(original, torch.Tensor):
