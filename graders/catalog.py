@@ -41,14 +41,30 @@ class Kata:
         """``graders/suites/ID/mutants``: known-wrong submissions."""
         return self.suite_dir / "mutants"
 
+    @property
+    def solutions_dir(self) -> Path:
+        """``graders/suites/ID/solutions``: independent correct solutions, one folder each."""
+        return self.suite_dir / "solutions"
+
+    def solutions(self) -> dict[str, dict[str, bytes]]:
+        """``{name: {file: bytes}}`` of the independent solutions."""
+        out = {}
+        if self.solutions_dir.is_dir():
+            for folder in sorted(self.solutions_dir.iterdir()):
+                if folder.is_dir() and not folder.name.startswith((".", "_")):
+                    out[folder.name] = {n: (folder / n).read_bytes() for n in self.meta.files}
+        return out
+
     def hidden_test_files(self) -> list[Path]:
-        """The hidden suite's files (tests, its conftest and helpers), mutants excluded."""
+        """The hidden suite's files (tests, its conftest, helpers, inside.py, baseline.py);
+        mutants, solutions and stress records excluded."""
         return sorted(
             p
             for p in self.suite_dir.rglob("*")
             if p.is_file()
-            and "mutants" not in p.relative_to(self.suite_dir).parts
+            and not {"mutants", "solutions"} & set(p.relative_to(self.suite_dir).parts)
             and "__pycache__" not in p.parts
+            and p.suffix != ".json"
         )
 
 

@@ -265,8 +265,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     failed = 0
     for kata in katas:
         with out.status(f"verifying {kata.id} ..."):
-            verdict = verify_kata(kata, _options(args), jobs=args.jobs, stress_runs=args.stress)
+            verdict = verify_kata(kata, _options(args), jobs=args.jobs)
         out.print(verdict.summary(), markup=False, highlight=False)
+        out.print(f"  [dim]{verdict.timing()}[/]")
         for line in verdict.failures():
             out.print(line, markup=False, highlight=False)
         failed += not verdict.ok

@@ -33,6 +33,7 @@ class ExpectedTest:
     hidden_detail: bool
     weight: float
     tags: tuple[str, ...]
+    rules: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -58,7 +59,10 @@ def expected_tests(kata: Kata, *, use_cache: bool = True) -> list[ExpectedTest]:
     if use_cache and cache_file.exists():
         try:
             cached = json.loads(cache_file.read_text())
-            return [ExpectedTest(**{**d, "tags": tuple(d["tags"])}) for d in cached]
+            return [
+                ExpectedTest(**{**d, "tags": tuple(d["tags"]), "rules": tuple(d.get("rules", ()))})
+                for d in cached
+            ]
         except (ValueError, TypeError, KeyError):
             pass  # a stale or torn cache file: collect again
     run = run_judge(kata, None, seed=0, timeout_s=300, collect_only=True)
@@ -78,6 +82,7 @@ def expected_tests(kata: Kata, *, use_cache: bool = True) -> list[ExpectedTest]:
             hidden_detail=item["hidden_detail"],
             weight=item["weight"],
             tags=tuple(item["tags"]),
+            rules=tuple(item.get("rules", ())),
         )  # fmt: skip
         for item in rep.collected
     ]

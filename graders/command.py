@@ -33,7 +33,7 @@ def pytest_argv(
         "--kata-reference", str(kata.reference_dir),
         "--kata-candidate", str(wd.candidate),
         "--kata-modules", ",".join(kata.meta.modules),
-        "--kata-imports", ",".join(kata.meta.imports),
+        "--kata-imports", ",".join([*kata.meta.imports, *kata.meta.sandbox_packages]),
         "--kata-memory-mb", str(kata.meta.memory_mb),
         "--hypothesis-seed", str(seed),
         "-q", "--tb=short", "--no-header", "-rN",

@@ -17,8 +17,10 @@ from .errors import MetadataError
 
 #: File names a submission may never provide: each would change how pytest or Python starts.
 FORBIDDEN_FILES = frozenset(
-    {"conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", "setup.py", "__init__.py"}
-)
+    {"conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", "setup.py", "__init__.py",
+     # names the sandbox uses itself: the suite's driver and baselines, the kit, the bridge
+     "inside.py", "baseline.py", "graders.py", "kata_bridge.py"}
+)  # fmt: skip
 _MODULE_FILE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -61,6 +63,11 @@ class KataMeta(_Strict):
     files: list[str] = Field(min_length=1, description="candidate-editable files (allowlist)")
     imports: list[str] = Field(description="top-level modules a solution may import")
     requires: list[str] = Field(default_factory=list, description="import names the kata needs")
+    sandbox_packages: list[str] = Field(
+        default_factory=list,
+        description="import names made visible in the sandboxes besides imports (what an "
+        "allowed library needs at run time, or what the suite's inside.py uses)",
+    )
     services: list[Literal["redis"]] = Field(default_factory=list)
     allow: list[Literal["file", "network", "process", "threads"]] = Field(
         default_factory=list, description="policy rule families this kata lets solutions use"
@@ -83,7 +90,7 @@ class KataMeta(_Strict):
             raise ValueError("files lists a name twice")
         return files
 
-    @field_validator("imports", "requires")
+    @field_validator("imports", "requires", "sandbox_packages")
     @classmethod
     def _modules_ok(cls, names: list[str]) -> list[str]:
         for name in names:

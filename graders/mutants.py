@@ -1,14 +1,24 @@
 """Known-wrong submissions of a kata (``graders/suites/ID/mutants``) and what must catch them.
 
-A mutant is a file ``NAME.py`` (single-file katas: it stands for the kata's one file) or a
-folder ``NAME/`` holding some of the kata's files (the rest are taken from the reference).
-The first line of the mutant (of its first file, in ``kata.toml`` order, for a folder) names
-the hidden tests that must fail it::
+A mutant is one of:
+
+- ``NAME.diff``: a unified diff against the reference (one or more of the kata's files), so
+  the bug is all it shows; applied with `whatthepatch <https://pypi.org/project/whatthepatch/>`_;
+- ``NAME.py``: a whole file standing for a one-file kata's file (for a mutant that rewrites most
+  of it, such as a naive loop);
+- ``NAME/``: a folder holding some of the kata's files whole (the rest come from the reference).
+
+Its header, comment lines at the top (of the diff, or of the first file in ``kata.toml`` order),
+says what must catch it::
 
     # kills: test_perf.py::test_q_sample_time_independent_of_t
+    # breaks: R3
+    # public: fails
 
-A second line ``# public: fails`` says the bug also fails the public tests (a bug no candidate
-would ship unnoticed); otherwise the mutant must pass them.
+``kills`` names the hidden tests that must fail it (comma-separated); ``breaks`` the one
+numbered rule of the statement it breaks (the trap, a boundary, the performance requirement:
+each rule must be broken alone by some mutant, see :mod:`graders.rules`); ``public: fails``
+says its bug also fails the public tests (otherwise it must pass them).
 """
 
 from __future__ import annotations
@@ -17,11 +27,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import whatthepatch
+
 from .catalog import Kata
 from .errors import MetadataError
 
-_KILLS = re.compile(r"^#\s*kills:\s*(?P<tests>\S.*?)\s*$")
-_PUBLIC = re.compile(r"^#\s*public:\s*fails\s*$")
+_HEADER = re.compile(r"^#\s*(?P<key>kills|breaks|public)\s*:\s*(?P<value>\S.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -32,39 +43,85 @@ class Mutant:
     files: dict[str, bytes]  # the full submission: mutated files over the reference
     kills: tuple[str, ...]  # hidden test names that must fail it
     public_fails: bool  # True when the mutant is allowed to fail the public tests
+    breaks: tuple[str, ...] = ()  # the statement's rules it breaks ("R3")
+    form: str = "file"  # "diff", "file" or "folder"
 
 
-def _header(data: bytes, where: Path) -> tuple[tuple[str, ...], bool]:
-    lines = data.decode("utf-8").splitlines()
-    match = _KILLS.match(lines[0]) if lines else None
-    if not match:
-        raise MetadataError(f"{where}: first line must be '# kills: test_file.py::test_name'")
-    kills = tuple(t.strip() for t in match["tests"].split(",") if t.strip())
-    public_fails = len(lines) > 1 and bool(_PUBLIC.match(lines[1]))
-    return kills, public_fails
+def _header(text: str, where: Path) -> tuple[tuple[str, ...], bool, tuple[str, ...]]:
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _HEADER.match(line)
+        if not match:
+            if line.startswith("#") and not line.startswith(("# kills", "# breaks", "# public")):
+                continue  # other comments (a description) may sit in the header
+            break
+        fields[match["key"]] = match["value"]
+    if "kills" not in fields:
+        raise MetadataError(
+            f"{where}: the header must start with '# kills: test_file.py::test_name'"
+        )
+    kills = tuple(t.strip() for t in fields["kills"].split(",") if t.strip())
+    breaks = tuple(r.strip() for r in fields.get("breaks", "").split(",") if r.strip())
+    bad = [r for r in breaks if not re.fullmatch(r"R\d+", r)]
+    if bad:
+        raise MetadataError(f"{where}: '# breaks:' takes rule numbers such as R3, not {bad}")
+    public = fields.get("public", "").lower()
+    if public not in ("", "fails"):
+        raise MetadataError(f"{where}: '# public:' can only say 'fails'")
+    return kills, public == "fails", breaks
+
+
+def apply_diff(reference: dict[str, str], diff_text: str, where: Path) -> dict[str, str]:
+    """The kata's files with the unified diff ``diff_text`` applied.
+
+    Raises:
+        MetadataError: the diff names a file the kata does not have, or no longer applies to
+            the reference (the message names the mutant and the file).
+    """
+    out = dict(reference)
+    patched = False
+    for diff in whatthepatch.parse_patch(diff_text):
+        header = diff.header
+        name = Path((header.new_path or header.old_path or "") if header else "").name
+        if name not in reference:
+            raise MetadataError(f"{where}: the diff changes {name or '?'}, not a file of the kata")
+        try:
+            lines = whatthepatch.apply_diff(diff, out[name].splitlines())
+        except whatthepatch.exceptions.HunkApplyException as exc:
+            raise MetadataError(
+                f"{where}: no longer applies to the reference's {name}: {exc}"
+            ) from None
+        out[name] = "\n".join(lines) + "\n"
+        patched = True
+    if not patched:
+        raise MetadataError(f"{where}: holds no diff")
+    return out
 
 
 def load_mutants(kata: Kata) -> list[Mutant]:
     """Every mutant of ``kata``, sorted by name.
 
     Raises:
-        MetadataError: a mutant lacks its ``# kills:`` line or holds a file the kata does not
-            list.
+        MetadataError: a mutant lacks its ``# kills:`` line, holds a file the kata does not
+            list, or is a diff that no longer applies.
     """
     if not kata.mutants_dir.is_dir():
         return []
-    reference = {name: (kata.reference_dir / name).read_bytes() for name in kata.meta.files}
+    reference_bytes = {name: (kata.reference_dir / name).read_bytes() for name in kata.meta.files}
     mutants = []
     for entry in sorted(kata.mutants_dir.iterdir()):
         if entry.name.startswith((".", "__")):
             continue
-        if entry.is_file() and entry.suffix == ".py":
+        if entry.is_file() and entry.suffix == ".diff":
+            text = entry.read_text(encoding="utf-8")
+            reference = {n: b.decode("utf-8") for n, b in reference_bytes.items()}
+            changed = {n: t.encode() for n, t in apply_diff(reference, text, entry).items()}
+            header, form = text, "diff"
+        elif entry.is_file() and entry.suffix == ".py":
             if len(kata.meta.files) != 1:
-                raise MetadataError(
-                    f"{entry}: a multi-file kata needs folder mutants (one file per kata file)"
-                )
+                raise MetadataError(f"{entry}: a multi-file kata needs folder or diff mutants")
             changed = {kata.meta.files[0]: entry.read_bytes()}
-            first = entry
+            header, form = entry.read_text(encoding="utf-8"), "file"
         elif entry.is_dir():
             changed = {p.name: p.read_bytes() for p in sorted(entry.glob("*.py"))}
             unknown = sorted(set(changed) - set(kata.meta.files))
@@ -72,9 +129,12 @@ def load_mutants(kata: Kata) -> list[Mutant]:
                 raise MetadataError(f"{entry}: {', '.join(unknown)} not among the kata's files")
             if not changed:
                 raise MetadataError(f"{entry}: an empty mutant folder")
-            first = entry / next(n for n in kata.meta.files if n in changed)
+            first = next(n for n in kata.meta.files if n in changed)
+            header, form = changed[first].decode("utf-8"), "folder"
         else:
             continue
-        kills, public_fails = _header(first.read_bytes(), first)
-        mutants.append(Mutant(entry.stem, {**reference, **changed}, kills, public_fails))
+        kills, public_fails, breaks = _header(header, entry)
+        mutants.append(
+            Mutant(entry.stem, {**reference_bytes, **changed}, kills, public_fails, breaks, form)
+        )
     return mutants

@@ -1,23 +1,26 @@
-"""``kata verify``: the suite has teeth (KATA_SPEC section 2, "Mutants").
+"""``kata verify``: the suite is fair and has teeth (KATA_SPEC section 2).
 
 For one kata it proves that
 
 - the reference scores 100 % (every counted hidden test passes, performance gates included);
+- every independent solution (``graders/suites/ID/solutions/NAME/``, written from the candidate
+  view alone) scores 100 % too, and there are at least two;
 - the stub scores 0 on correctness (every hidden correctness test fails);
 - every mutant fails each hidden test its ``# kills:`` line names, and passes the public tests
-  unless it is marked ``# public: fails``.
+  unless it is marked ``# public: fails``;
+- every numbered rule of the statement is checked by a hidden test and broken alone by a caught
+  mutant (:mod:`graders.rules`).
 
-To stay near a minute per kata, a mutant runs only the tests it names (plus the public tests),
-the stub only the correctness tests, and performance gates run only for the reference and the
-mutants that name one. Correctness runs use ``jobs`` worker processes; performance runs go one
-at a time, after them, so no gate is timed beside another grading run. The reference's gates
-run ``stress_runs`` times with another process keeping a core busy (:mod:`graders.stress`):
-each must pass every time.
+To stay cheap, a mutant runs only the tests it names (and the public tests, in a sandbox of
+their own), the stub only the correctness tests, and the reference and each solution run once
+with performance on. Correctness runs use ``jobs`` workers; runs that time performance go one
+at a time, after them, so no gate is timed beside another grading run. Stability of the gates
+under load is ``kata stress``'s job (:mod:`graders.stress`). Each phase's wall time is kept in
+:attr:`KataVerdict.phases`.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,16 +29,19 @@ from dataclasses import dataclass, field
 from .catalog import Kata
 from .collect import expected_tests
 from .grade import GradeOptions, grade_files
-from .mutants import load_mutants
+from .mutants import Mutant, load_mutants
 from .result import GradeResult
-from .stress import stress_reference
+from .rules import coverage
+
+MIN_SOLUTIONS = 2
+MIN_MUTANTS = 3
 
 
 @dataclass(frozen=True)
 class Check:
     """One verification step and how it went."""
 
-    label: str  # "reference correctness", "stub", "mutant t_step_loop"
+    label: str  # "reference", "stub", "solution a", "mutant t_step_loop", "rules"
     ok: bool
     detail: str
     seconds: float
@@ -49,6 +55,8 @@ class KataVerdict:
     kata: str
     checks: list[Check] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    caught: list[Mutant] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -57,16 +65,23 @@ class KataVerdict:
     def summary(self) -> str:
         """The one line ``kata verify`` prints for this kata."""
         mutants = [c for c in self.checks if c.label.startswith("mutant ")]
-        caught = sum(c.ok for c in mutants)
-        ref = [c for c in self.checks if c.label.startswith("reference")]
+        solutions = [c for c in self.checks if c.label.startswith("solution ")]
+        ref = [c for c in self.checks if c.label == "reference"]
         stub = [c for c in self.checks if c.label == "stub"]
+        rules = [c for c in self.checks if c.label == "rules"]
         parts = [
             "reference " + ("100%" if ref and all(c.ok for c in ref) else "FAILS"),
+            f"{sum(c.ok for c in solutions)}/{len(solutions)} solutions 100%",
             "stub " + ("0 on correctness" if stub and stub[0].ok else "SCORES"),
-            f"{caught}/{len(mutants)} mutants caught",
+            f"{sum(c.ok for c in mutants)}/{len(mutants)} mutants caught",
+            rules[0].detail if rules and rules[0].ok else "rules NOT covered",
             f"{self.seconds:.1f} s",
         ]
         return f"{'ok  ' if self.ok else 'FAIL'} {self.kata}: " + ", ".join(parts)
+
+    def timing(self) -> str:
+        """Wall time per phase, for the CI budget."""
+        return ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items())
 
     def failures(self) -> list[str]:
         """A line per failed check, with the seed that reproduces it."""
@@ -77,60 +92,45 @@ class KataVerdict:
         ]
 
 
-def _failing(result: GradeResult, kind: str | None = None) -> list[str]:
+def _failing(result: GradeResult) -> list[str]:
     return [
         f"{t.name} {t.status}: {t.message.splitlines()[0] if t.message else ''}"[:300]
         for t in result.tests
-        if t.counted and t.status != "passed" and (kind is None or t.kind == kind)
+        if t.counted and t.status != "passed"
     ]
 
 
-def _check_reference_perf(kata: Kata, base: GradeOptions, runs: int) -> Check:
+def _check_full(
+    kata: Kata, label: str, files: dict[str, bytes], options: GradeOptions, origin: str
+) -> Check:
+    """A correct submission (the reference, an independent solution) must score 100 %."""
     start = time.monotonic()
-    seed = base.seed if base.seed is not None else secrets.randbelow(2**31)
-    gates = stress_reference(kata, runs=runs, load=1, device=base.device, seed=seed,
-                             redis_url=base.redis_url)  # fmt: skip
-    bad = [g.summary() for g in gates if not g.ok]
-    detail = (
-        "; ".join(bad)
-        if bad
-        else (f"{len(gates)} gates pass {runs}/{runs} runs with the other core busy")
-    )
-    return Check("reference performance", not bad, detail, time.monotonic() - start, seed)
-
-
-def _check_reference(kata: Kata, base: GradeOptions) -> Check:
-    label = "reference correctness"
-    options = _with(base, markers="not perf")
-    start = time.monotonic()
-    result = grade_files(kata, _reference_files(kata), options, origin=str(kata.reference_dir))
+    result = grade_files(kata, files, options, origin=origin)
     bad = _failing(result)
     if result.error:
         bad.insert(0, result.error)
-    ok = not bad and any(t.counted for t in result.tests)
-    detail = "; ".join(bad[:3]) if bad else f"{sum(t.counted for t in result.tests)} tests pass"
+    ok = not bad and result.score == result.max_score and any(t.counted for t in result.tests)
+    detail = "; ".join(bad[:3]) if bad else f"{result.score:g}/{result.max_score:g}"
     return Check(label, ok, detail, time.monotonic() - start, result.seed)
 
 
 def _check_stub(kata: Kata, base: GradeOptions) -> Check:
     start = time.monotonic()
     stub = {name: (kata.candidate_dir / name).read_bytes() for name in kata.meta.files}
-    result = grade_files(
-        kata, stub, _with(base, markers="not perf"), origin=str(kata.candidate_dir)
-    )
+    result = grade_files(kata, stub, _with(base, perf=False), origin=str(kata.candidate_dir))
     passing = [t.name for t in result.tests if t.counted and t.status == "passed"]
     ok = not passing and result.correctness.score == 0
     detail = "every correctness test fails" if ok else f"stub passes {', '.join(passing[:3])}"
     return Check("stub", ok, detail, time.monotonic() - start, result.seed)
 
 
-def _check_mutant(kata: Kata, mutant, base: GradeOptions, known: set[str]) -> Check:
+def _check_mutant(kata: Kata, mutant: Mutant, base: GradeOptions, known: set[str]) -> Check:
     label = f"mutant {mutant.name}"
     start = time.monotonic()
     unknown = [k for k in mutant.kills if not any(n == k or n.startswith(k + "[") for n in known)]
     if unknown:
         return Check(label, False, f"names tests the suite does not have: {unknown}", 0.0)
-    options = _with(base, select=mutant.kills, include_public=True)
+    options = _with(base, select=mutant.kills, include_public=not mutant.public_fails)
     result = grade_files(kata, mutant.files, options, origin=f"mutants/{mutant.name}")
     problems = []
     for kill in mutant.kills:
@@ -141,7 +141,7 @@ def _check_mutant(kata: Kata, mutant, base: GradeOptions, known: set[str]) -> Ch
         elif all(t.status == "passed" for t in counted):
             problems.append(f"{kill} passes (it must fail this mutant)")
     if not mutant.public_fails:
-        failed_public = [n for n, s in result.public.items() if s != "passed"]
+        failed_public = [n for n, s in result.public.items() if s not in ("passed", "skipped")]
         if failed_public:
             problems.append(f"fails public tests {failed_public[:3]} (mark '# public: fails'?)")
         elif not result.public and kata.public_tests_dir.is_dir():
@@ -165,7 +165,6 @@ def verify_kata(
     options: GradeOptions | None = None,
     *,
     jobs: int = 2,
-    stress_runs: int = 3,
     on_check: Callable[[Check], None] | None = None,
 ) -> KataVerdict:
     """Run every check of ``kata`` (see the module docstring) and return the verdict."""
@@ -176,29 +175,43 @@ def verify_kata(
     known = {t.name for t in expected}
     perf_names = {t.name for t in expected if t.perf}
     mutants = load_mutants(kata)
+    solutions = kata.solutions()
+    verdict.phases["collect"] = time.monotonic() - start
 
-    def kills_perf(m) -> bool:
+    def kills_perf(m: Mutant) -> bool:
         return any(
             n in perf_names or any(p.startswith(n + "[") for p in perf_names) for n in m.kills
         )
 
-    parallel: list[Callable[[], Check]] = [
-        lambda: _check_reference(kata, base),
-        lambda: _check_stub(kata, base),
+    def record(check: Check, mutant: Mutant | None = None) -> None:
+        verdict.checks.append(check)
+        if mutant is not None and check.ok:
+            verdict.caught.append(mutant)
+        if on_check:
+            on_check(check)
+
+    full = [("reference", _reference_files(kata), str(kata.reference_dir))]
+    full += [(f"solution {name}", files, f"solutions/{name}") for name, files in solutions.items()]
+    parallel: list[tuple[Callable[[], Check], Mutant | None]] = [
+        (lambda: _check_stub(kata, base), None)
     ]
-    serial: list[Callable[[], Check]] = []
-    if base.perf and perf_names:
-        serial.append(lambda: _check_reference_perf(kata, base, stress_runs))
+    serial: list[tuple[Callable[[], Check], Mutant | None]] = []
+    for label, files, origin in full:
+        job = (
+            lambda label=label, files=files, origin=origin: _check_full(
+                kata, label, files, base, origin
+            ),
+            None,
+        )
+        (serial if base.perf and perf_names else parallel).append(job)
     for m in mutants:
-
-        def job(m=m) -> Check:
-            return _check_mutant(kata, m, base, known)
-
+        job = (lambda m=m: _check_mutant(kata, m, base, known), m)
         if kills_perf(m):
             if base.perf:
                 serial.append(job)
             else:
-                verdict.checks.append(
+                verdict.caught.append(m)  # judged only with performance on
+                record(
                     Check(
                         f"mutant {m.name}",
                         True,
@@ -209,17 +222,37 @@ def verify_kata(
         else:
             parallel.append(job)
 
-    def record(check: Check) -> None:
-        verdict.checks.append(check)
-        if on_check:
-            on_check(check)
-
+    t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for check in pool.map(lambda job: job(), parallel):
-            record(check)
-    for job in serial:
-        record(job())
-    if len(mutants) < 3:
-        record(Check("mutants", False, f"{len(mutants)} mutants; a kata needs at least 3", 0.0))
+        for (job, mutant), check in zip(
+            parallel, pool.map(lambda j: j[0](), parallel), strict=True
+        ):
+            record(check, mutant)
+    verdict.phases["correctness"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    for job, mutant in serial:
+        record(job(), mutant)
+    verdict.phases["performance"] = time.monotonic() - t0
+
+    if len(mutants) < MIN_MUTANTS:
+        record(
+            Check(
+                "mutants",
+                False,
+                f"{len(mutants)} mutants; a kata needs at least {MIN_MUTANTS}",
+                0.0,
+            )
+        )
+    if len(solutions) < MIN_SOLUTIONS:
+        record(
+            Check(
+                "solutions",
+                False,
+                f"{len(solutions)} independent solutions; a kata needs {MIN_SOLUTIONS}",
+                0.0,
+            )
+        )
+    cov = coverage(kata, expected, verdict.caught)
+    record(Check("rules", cov.ok, cov.summary() if cov.ok else "; ".join(cov.problems()), 0.0))
     verdict.seconds = time.monotonic() - start
     return verdict

@@ -26,7 +26,7 @@ from graders.bridge.frames import FrameError, FrameSocket, PeerClosed
 from graders.bridge.proxy import RemoteError, RemoteObject
 from graders.bridge.serve import Root
 
-CANDIDATE = '''
+CANDIDATE = """
 import threading
 
 def echo(x):
@@ -120,7 +120,7 @@ class Counter:
         return 2 * self.n
 
 import torch
-'''
+"""
 
 
 @pytest.fixture
@@ -313,7 +313,9 @@ def test_in_place_changes_are_copied_back(pair):
     gen = torch.Generator().manual_seed(1)
     sol.train(model, gen)
     assert model.training and model.weight.grad is not None
-    assert torch.equal(torch.rand(1, generator=gen), torch.rand(4, generator=torch.Generator().manual_seed(1))[3:])
+    assert torch.equal(
+        torch.rand(1, generator=gen), torch.rand(4, generator=torch.Generator().manual_seed(1))[3:]
+    )
 
 
 def test_callbacks_from_candidate_threads(pair):

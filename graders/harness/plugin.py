@@ -69,6 +69,7 @@ MARKERS = (
     "weight(n): points of this test inside its part (default 1)",
     "hidden_detail: inputs and outputs withheld from candidate-facing reports",
     "real_redis: needs a real Redis server; skipped and not graded under fakeredis",
+    "rules(*ids): the statement's numbered rules this test checks (rules('R1', 'R3'))",
 )
 
 
@@ -117,7 +118,8 @@ def item_info(item: pytest.Item) -> dict:
     func = getattr(item, "function", None)
     doc = (getattr(func, "__doc__", None) or "").strip().splitlines()
     weight = item.get_closest_marker("weight")
-    ignored = {"parametrize", "skip", "skipif", "usefixtures", "filterwarnings", "timeout"}
+    ignored = {"parametrize", "skip", "skipif", "usefixtures", "filterwarnings", "timeout", "rules"}
+    rules = sorted({str(r) for m in item.iter_markers("rules") for r in m.args})
     return {
         "nodeid": item.nodeid,
         "doc": doc[0].strip() if doc else "",
@@ -126,6 +128,7 @@ def item_info(item: pytest.Item) -> dict:
         "hidden_detail": item.get_closest_marker("hidden_detail") is not None,
         "weight": float(weight.args[0]) if weight and weight.args else 1.0,
         "tags": sorted({m.name for m in item.iter_markers()} - ignored),
+        "rules": rules,
     }
 
 
@@ -296,12 +299,14 @@ def kata_session(request: pytest.FixtureRequest):
     def split(name: str) -> list[str]:
         return [x for x in (opt(name) or "").split(",") if x]
 
-    inside = Path(str(request.config.rootpath)) / "hidden" / "inside.py"
+    hidden = Path(str(request.config.rootpath)) / "hidden"
+    inside, baseline = hidden / "inside.py", hidden / "baseline.py"
     config = SessionConfig(
         modules=split("--kata-modules"), imports=split("--kata-imports"),
         candidate_dir=Path(opt("--kata-candidate")) if opt("--kata-candidate") else None,
         reference_dir=Path(opt("--kata-reference")) if opt("--kata-reference") else None,
         inside=inside if inside.is_file() else None, memory_mb=opt("--kata-memory-mb"),
+        baseline=baseline if baseline.is_file() else None,
         device=opt("--kata-device"), services=split("--kata-services"),
         redis_url=opt("--kata-redis-url"), isolation=opt("--kata-isolation"),
     )  # fmt: skip
@@ -338,6 +343,18 @@ def reference(request: pytest.FixtureRequest, kata_session):
         raise RuntimeError("the grading run was started without --kata-reference")
     allowed = _module_names(request)
     return lambda name: _handle(kata_session, "baseline", allowed, name)
+
+
+@pytest.fixture(scope="session")
+def baseline(kata_session):
+    """The suite's ``baseline.py`` (plain solutions of the complexity the statement asks for,
+    the bar of its performance gates), served from the baseline sandbox only: the contestant
+    never sees it."""
+    from .session import ModuleHandle
+
+    if not kata_session.config.baseline:
+        raise RuntimeError("this suite has no baseline.py")
+    return ModuleHandle(kata_session, "baseline", "baseline")
 
 
 @pytest.fixture(scope="session")

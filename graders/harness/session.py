@@ -44,6 +44,7 @@ class SessionConfig:
     services: list[str] = field(default_factory=list)
     redis_url: str | None = None
     isolation: str | None = None
+    baseline: Path | None = None
 
 
 class ImportFailed(RuntimeError):
@@ -86,6 +87,8 @@ class Session:
     def spec(self, role: str, env: dict[str, str] | None = None) -> SandboxSpec:
         """The sandbox of ``role`` as this run configures it."""
         modules = list(self.config.modules) + (["inside"] if self.config.inside else [])
+        if role == "baseline" and self.config.baseline is not None:
+            modules.append("baseline")
         return SandboxSpec(
             label=role, files=self._files(role), modules=modules,
             packages=list(self.config.imports), inside=self.config.inside,
