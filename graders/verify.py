@@ -224,7 +224,7 @@ def verify_kata(
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for (job, mutant), check in zip(
+        for (_job, mutant), check in zip(
             parallel, pool.map(lambda j: j[0](), parallel), strict=True
         ):
             record(check, mutant)
