@@ -45,7 +45,15 @@ class GateRuns:
             if ratios and self.bound is not None
             else "no ratio recorded"
         )
-        return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.passed}/{self.runs} passed ({spread})"
+        head = f", headroom {self.headroom:.2f}x" if self.headroom is not None else ""
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.passed}/{self.runs} passed ({spread}{head})"
+
+    @property
+    def headroom(self) -> float | None:
+        """bound / the worst ratio measured: how far the reference stays inside the gate."""
+        if not self.ratios or self.bound is None or max(self.ratios) <= 0:
+            return None
+        return self.bound / max(self.ratios)
 
 
 def _base_name(nodeid: str) -> str:

@@ -56,3 +56,25 @@ def test_manual_clock():
     assert c() == 5 and c.advance(1.5) == 6.5 and c.now() == 6.5
     with pytest.raises(ValueError):
         c.advance(-1)
+
+
+def test_infinities_must_match_position_and_sign():
+    """An infinity is never close to a finite number, nor to the other infinity; matching
+    infinities pass and do not inflate the tolerance of the finite values."""
+    e = np.array([-np.inf, 0.0, 1.0, np.inf])
+    assert_array(e.copy(), e, what="log_snr()")
+    for bad in (np.array([-708.4, 0.0, 1.0, np.inf]), np.array([np.inf, 0.0, 1.0, np.inf]),
+                np.array([-np.inf, 0.0, 1.0, 1e308]), np.array([-np.inf, np.inf, 1.0, np.inf])):  # fmt: skip
+        with pytest.raises(AssertionError, match="infinities differ"):
+            assert_array(bad, e, what="log_snr()")
+    with pytest.raises(AssertionError, match="worst at index"):
+        assert_array(np.array([-np.inf, 0.0, 1.5, np.inf]), e, what="log_snr()")
+
+
+def test_nan_against_infinity_and_shape():
+    """A NaN where an infinity is expected, and a shape mismatch, are reported."""
+    e = np.array([np.inf, 1.0])
+    with pytest.raises(AssertionError, match="NaN positions"):
+        assert_array(np.array([np.nan, 1.0]), e, what="f()")
+    with pytest.raises(AssertionError, match="shape"):
+        assert_array(np.array([np.inf]), e, what="f()")
