@@ -120,6 +120,32 @@ class Counter:
         return 2 * self.n
 
 import torch
+import enum
+from typing import NamedTuple
+
+class Box(NamedTuple):
+    lo: float
+    hi: float
+
+    @property
+    def width(self):
+        return self.hi - self.lo
+
+def make_box(lo):
+    return Box(lo, lo + 1.0)
+
+def box_width(box):
+    return box.width
+
+class Status(enum.Enum):
+    OK = 1
+    BAD = 2
+
+def status_of(v):
+    return Status(v)
+
+def is_ok(s):
+    return s is Status.OK
 """
 
 
@@ -452,3 +478,15 @@ def test_frames_refuse_bad_magic():
     b.sendall(b"\x00" * 12)
     with pytest.raises(FrameError):
         FrameSocket(a).recv_header()
+
+
+def test_candidate_named_tuples_and_enums_keep_their_class(pair, tmp_path):
+    """A named tuple or enum member of the candidate's own class, received by value and sent
+    back, is an instance of that class again (its methods and properties work there)."""
+    _, _, sol = pair
+    box = sol.make_box(2.0)
+    assert box == (2.0, 3.0) and box.lo == 2.0
+    assert sol.box_width(box) == 1.0  # a property of the candidate's class, used in the sandbox
+    assert sol.box_width(box._replace(hi=5.0)) == 3.0
+    status = sol.status_of(1)
+    assert status.name == "OK" and sol.is_ok(status) is True

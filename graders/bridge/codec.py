@@ -114,6 +114,8 @@ class Codec:
         modules_by_value: bool = False,
         service_encoder: Callable[[Any], list | None] | None = None,
         service_decoder: Callable[[list], Any] | None = None,
+        type_ref: Callable[[type], list] | None = None,
+        type_class: Callable[[list, str, str, tuple], Any] | None = None,
     ) -> None:
         self._export = exporter
         self._resolve = resolver
@@ -125,6 +127,8 @@ class Codec:
         self._service_encode = service_encoder
         self._service_decode = service_decoder
         self._local = threading.local()
+        self._type_ref = type_ref or (lambda cls: None)
+        self._type_class = type_class
 
     # -- encoding ----------------------------------------------------------------------------
 
@@ -198,7 +202,10 @@ class Codec:
         if isinstance(obj, bool):
             return bool(obj)
         if isinstance(obj, enum.Enum):
-            return ext(ENUM, [type(obj).__qualname__, obj.name, _enum_value(obj)], buffers)
+            ref = self._type_ref(type(obj))
+            return ext(ENUM, [type(obj).__qualname__, obj.name, _enum_value(obj), ref], buffers)
+        if t is RemoteEnumValue:
+            return ext(ENUM, [obj.cls, obj.name, obj.value, self._type_ref(obj)], buffers)
         if isinstance(obj, int):  # int subclasses
             return int(obj) if -(2**63) <= obj < 2**64 else ext(BIGINT, str(int(obj)), buffers)
         if isinstance(obj, float):
@@ -217,7 +224,8 @@ class Codec:
         if isinstance(obj, tuple):
             fields = getattr(t, "_fields", None)
             if isinstance(fields, tuple) and all(isinstance(f, str) for f in fields):
-                return ext(NAMEDTUPLE, [t.__name__, list(fields), list(obj)], buffers)
+                ref = self._type_ref(t)
+                return ext(NAMEDTUPLE, [t.__name__, list(fields), list(obj), ref], buffers)
             return ext(TUPLE, list(obj), buffers)
         if isinstance(obj, collections.deque):
             return ext(DEQUE, [list(obj), obj.maxlen], buffers)
@@ -466,7 +474,14 @@ class Codec:
         if code == DEQUE:
             return collections.deque(v[0], v[1])
         if code == NAMEDTUPLE:
-            return _namedtuple(str(v[0]), tuple(str(f) for f in v[1]))(*v[2])
+            name, fields = str(v[0]), tuple(str(f) for f in v[1])
+            ref = v[3] if len(v) > 3 else None
+            cls = (
+                self._type_class(ref, "namedtuple", name, fields)
+                if ref and self._type_class
+                else None
+            )
+            return (cls or _namedtuple(name, fields))(*v[2])
         if code == RANGE:
             return range(*v)
         if code == SLICE:
@@ -494,7 +509,13 @@ class Codec:
         if code == TZINFO:
             return _untz(v)
         if code == ENUM:
-            return RemoteEnumValue(str(v[0]), str(v[1]), v[2])
+            ref = v[3] if len(v) > 3 else None
+            cls = self._type_class(ref, "enum", str(v[0]), ()) if ref and self._type_class else None
+            if isinstance(cls, type):
+                return cls[str(v[1])]
+            value = RemoteEnumValue(str(v[0]), str(v[1]), v[2])
+            value.origin = cls  # the sender's class, as the receiving endpoint names it
+            return value
         if code in (NDARRAY, NDOBJECT, NPSCALAR, NPDTYPE, NPGEN):
             return self._decode_numpy(code, v, buffers)
         if code in (TENSOR, TDTYPE, TDEVICE, TSIZE, TGEN, TMODULE):
@@ -615,10 +636,11 @@ class RemoteEnumValue:
     """An enum member received by value: compares equal to another of the same class name and
     member name (``.name``, ``.value`` and ``.cls`` as on the sending side)."""
 
-    __slots__ = ("cls", "name", "value")
+    __slots__ = ("cls", "name", "value", "origin")
 
     def __init__(self, cls: str, name: str, value: Any) -> None:
         self.cls, self.name, self.value = cls, name, value
+        self.origin = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RemoteEnumValue) and (other.cls, other.name) == (

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import enum
 import gc
 import itertools
 import queue
@@ -47,7 +48,7 @@ from typing import Any
 import msgpack
 
 from . import mutation
-from .codec import HANDLE_OF_RECEIVER, Codec, CodecError, _text
+from .codec import HANDLE_OF_RECEIVER, Codec, CodecError, RemoteEnumValue, _text
 from .frames import FrameError, FrameSocket, PeerClosed
 from .proxy import (
     RemoteClass,
@@ -226,7 +227,9 @@ class Endpoint:
             exc_encoder=self._exc_encode, exc_decoder=self._exc_decode,
             trusted_peer=not judge, modules_by_value=judge,
             service_encoder=service_encoder, service_decoder=service_decoder,
+            type_ref=self._type_ref, type_class=self._type_class,
         )  # fmt: skip
+        self._mirror_types: dict[int, type] = {}
         self._fp_codec = Codec(
             exporter=lambda obj: [id(obj)], resolver=self._resolve, proxy_check=self._peer_ref,
             exc_encoder=lambda exc: [type(exc).__name__, repr(exc.args)],
@@ -751,6 +754,42 @@ class Endpoint:
 
     def _proxy_gone(self, hid: int, counter: list) -> None:
         self._releases.append((hid, counter))  # no lock here: this runs at garbage collection
+
+    def _type_ref(self, cls: Any) -> list:
+        """How a value's class (a named tuple's, an enum's) is named to the peer, so a value of
+        the peer's own class goes back as that class."""
+        if isinstance(cls, RemoteEnumValue):  # a member of the peer's enum, received by value
+            origin = cls.origin
+            return ["peer", origin[1]] if origin and origin[0] is self else None
+        origin = getattr(cls, "_kata_origin_type", None)
+        if origin is not None and origin[0] is self:
+            return ["peer", origin[1]]
+        if cls.__module__ in ("builtins", "collections"):
+            return None
+        return ["self", self._register(cls)]
+
+    def _type_class(self, ref: Any, kind: str, name: str, fields: tuple) -> Any:
+        where, hid = ref[0], int(ref[1])
+        if where == "peer":  # one of our own classes, coming back
+            cls = self._target(hid)
+            ok = isinstance(cls, type) and (
+                issubclass(cls, tuple) and hasattr(cls, "_fields")
+                if kind == "namedtuple"
+                else issubclass(cls, enum.Enum)
+            )
+            if not ok:
+                raise CodecError(f"handle {hid} is not a {kind} class here")
+            return cls
+        if kind != "namedtuple":
+            return (self, hid)  # the peer's enum members stay RemoteEnumValue, with their origin
+        cls = self._mirror_types.get(hid)
+        if cls is None:
+            from .codec import _namedtuple
+
+            base = _namedtuple(name, fields)
+            cls = type(name, (base,), {"__slots__": (), "_kata_origin_type": (self, hid)})
+            self._mirror_types[hid] = cls
+        return cls
 
     def _peer_ref(self, obj: Any) -> list | None:
         if isinstance(obj, _Base):
