@@ -163,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--similarity", action="store_true", help="also write similarity/KATA.html")
     _grading_options(p)
+    p.add_argument(
+        "--allow-unisolated",
+        action="store_true",
+        help="grade even where no sandbox is available (results say isolation: none)",
+    )
     p.set_defaults(func=cmd_cohort)
 
     p = sub.add_parser("worker", help="run a grading worker for `kata cohort --queue`")
@@ -183,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("returned", type=Path, help="the unpacked folder, or the zip")
     p.add_argument("--out", type=Path, required=True, help="KATA.json per kata and report.md")
     _grading_options(p)
+    p.add_argument(
+        "--allow-unisolated",
+        action="store_true",
+        help="grade even where no sandbox is available (results say isolation: none)",
+    )
     p.set_defaults(func=cmd_grade_returned)
 
     p = sub.add_parser("similarity", help="an HTML similarity report between submissions")
@@ -311,6 +321,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     katas = [get_kata(k) for k in args.kata]
     for kata in katas:
         check_requirements(kata)  # a missing package fails the run now, not every task later
+    _require_isolation(args)
     if args.collect and not args.queue:
         raise UsageError("--collect re-attaches to a queue: give --queue URL too")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -378,6 +389,24 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_isolation(args: argparse.Namespace) -> None:
+    """Cohorts and take-homes grade other people's code: refuse without a sandbox unless the
+    user says so."""
+    from .sandbox import SandboxError, bwrap_problem, isolation
+
+    try:
+        mode = isolation()
+    except SandboxError as exc:
+        raise UsageError(str(exc)) from exc
+    if mode == "none" and not args.allow_unisolated:
+        raise UsageError(
+            "this machine offers no sandbox ("
+            + (bwrap_problem() or "KATA_ISOLATION=none")
+            + "): submissions would run with your files and network in reach. Install "
+            "bubblewrap, or pass --allow-unisolated to grade anyway"
+        )
+
+
 def cmd_bundle(args: argparse.Namespace) -> int:
     from .bundle import make_bundle
 
@@ -390,6 +419,7 @@ def cmd_grade_returned(args: argparse.Namespace) -> int:
     from .bundle import grade_returned
 
     out = console()
+    _require_isolation(args)
     with out.status(f"grading {args.returned} ..."):
         graded = grade_returned(args.returned, args.out, _options(args))
     for g in graded:

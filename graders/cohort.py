@@ -18,7 +18,6 @@ Redis job queue (:mod:`graders.queue`).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -28,10 +27,10 @@ from pathlib import Path
 
 from .archive import safe_extract
 from .catalog import Kata
-from .errors import SubmissionError, UsageError
+from .errors import GradingInterrupted, SubmissionError, UsageError
 from .grade import GradeOptions, cache_key, grade_files
 from .process import terminate_all
-from .result import GradeResult
+from .result import GradeResult, load_result
 from .submission import read_submission
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -128,11 +127,17 @@ def make_task(student: Student, kata: Kata, out: Path, options: GradeOptions | N
 
 
 def already_graded(task: Task) -> bool:
-    """Whether ``task``'s result file exists with the same cache key."""
+    """Whether ``task``'s result file exists, is intact (its content digest matches) and has
+    the same cache key; a torn, edited or stale file is graded again."""
     try:
-        return json.loads(task.result_path.read_text(encoding="utf-8")).get("cache_key") == task.key
-    except (OSError, ValueError):
+        result = load_result(task.result_path)
+    except (OSError, ValueError, TypeError, KeyError):
         return False
+    return (
+        result.cache_key == task.key
+        and bool(result.digest)
+        and (result.digest == result.content_digest())
+    )
 
 
 def plan(
@@ -159,6 +164,8 @@ def grade_task(task: Task, options: GradeOptions) -> GradeResult:
         result = grade_files(
             task.kata, task.files, options, origin=task.origin, problem=task.problem
         )
+    except GradingInterrupted:
+        raise  # no result: the resumed run grades it again
     except Exception as exc:  # noqa: BLE001 - recorded in the result, the batch goes on
         why = f"internal grading error ({type(exc).__name__}: {exc}); grade this submission again"
         result = grade_files(task.kata, {}, options, origin=task.origin, problem=why)

@@ -19,3 +19,7 @@ class SubmissionError(KataError):
 
 class UsageError(KataError):
     """The command line asks for something impossible (missing folder, bad option value)."""
+
+
+class GradingInterrupted(KataError):
+    """The grading run was interrupted (Ctrl-C of a cohort): no result is made of it."""

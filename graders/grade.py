@@ -30,7 +30,7 @@ from . import __version__
 from .catalog import Kata
 from .collect import ExpectedTest, expected_tests
 from .command import display_name
-from .errors import KataError, SubmissionError
+from .errors import GradingInterrupted, KataError, SubmissionError
 from .judge import run_judge
 from .policy import Finding, check_files
 from .process import ChildOutcome
@@ -270,6 +270,8 @@ def grade_files(
         )
         if not error:
             run = _execute(kata, sub.files, options, seed, mode)
+            if run.outcome is not None and run.outcome.interrupted:
+                raise GradingInterrupted(f"grading of {sub.origin} was interrupted")
         expected = _selected(expected_future.result(), options.select)
         if public_future is not None:
             public = public_future.result()

@@ -31,13 +31,16 @@ PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NVID
 _OUTPUT_CAP = 64_000  # characters of child output kept
 
 _RUNNING: set[int] = set()  # process groups of children still running
+_INTERRUPTED: set[int] = set()  # process groups killed by terminate_all
 _RUNNING_LOCK = threading.Lock()
 
 
 def terminate_all() -> None:
-    """Kill every grading child still running (on Ctrl-C of a cohort run)."""
+    """Kill every grading child still running (on Ctrl-C of a cohort run); their outcomes say
+    ``interrupted``, so no verdict is made of them."""
     with _RUNNING_LOCK:
         groups = list(_RUNNING)
+        _INTERRUPTED.update(groups)
     for pgid in groups:
         _kill_group(pgid)
 
@@ -52,6 +55,7 @@ class ChildOutcome:
     oom: bool  # the memory limit was exceeded (watchdog) or the kernel killed it
     wall_s: float
     output: str  # the tail of its stdout + stderr
+    interrupted: bool = False  # killed by terminate_all (the grader was interrupted)
 
     @property
     def crashed(self) -> bool:
@@ -168,6 +172,8 @@ def run_child(
             _kill_group(pgid)  # anything the child left behind in its group
             with _RUNNING_LOCK:
                 _RUNNING.discard(pgid)
+                interrupted = pgid in _INTERRUPTED
+                _INTERRUPTED.discard(pgid)
         wall = time.monotonic() - start
         out.seek(0, os.SEEK_END)
         size = out.tell()
@@ -179,6 +185,8 @@ def run_child(
         sig = rc - 128  # `timeout` reports a child killed by signal N as 128 + N
     elif relayed and rc == 124:
         timed_out = True  # `timeout` itself hit the limit
+    if interrupted:
+        return ChildOutcome(rc, sig, False, False, wall, output, interrupted=True)
     if sig == signal.SIGKILL and not timed_out and not oom:
         oom = True  # SIGKILL from outside: the kernel's OOM killer is by far the likeliest
     return ChildOutcome(rc, sig, timed_out, oom, wall, output)

@@ -8,6 +8,7 @@ machine offers none, as a plain process (``"none"``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -85,6 +86,7 @@ class GradeResult:
     started_at: str = ""
     duration_s: float = 0.0
     cache_key: str = ""  # sha256 of (submission digest, kata id and version, kit version)
+    digest: str = ""  # sha256 of the result's own content (set by write): a resumed run checks it
     version: str = RESULT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,10 +94,18 @@ class GradeResult:
         data = asdict(self)
         return {"version": data.pop("version"), **data}
 
+    def content_digest(self) -> str:
+        """sha256 of everything in the result but ``digest`` itself."""
+        data = self.to_dict()
+        data.pop("digest", None)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
     def write(self, path: Path) -> Path:
-        """Write the result atomically (temporary file, then rename) and return ``path``."""
+        """Write the result atomically (temporary file, then rename), with its content digest,
+        and return ``path``."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.digest = self.content_digest()
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
         tmp.replace(path)
