@@ -273,14 +273,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     katas = [get_kata(k) for k in args.katas] if args.katas else all_katas()
     out = console()
     failed = 0
-    for kata in katas:
-        with out.status(f"verifying {kata.id} ..."):
-            verdict = verify_kata(kata, _options(args), jobs=args.jobs)
-        out.print(verdict.summary(), markup=False, highlight=False)
-        out.print(f"  [dim]{verdict.timing()}[/]")
-        for line in verdict.failures():
-            out.print(line, markup=False, highlight=False)
-        failed += not verdict.ok
+    from .warm import warm_processes
+
+    with warm_processes(katas, max(1, args.jobs), args.device):
+        for kata in katas:
+            with out.status(f"verifying {kata.id} ..."):
+                verdict = verify_kata(kata, _options(args), jobs=args.jobs)
+            out.print(verdict.summary(), markup=False, highlight=False)
+            out.print(f"  [dim]{verdict.timing()}[/]")
+            for line in verdict.failures():
+                out.print(line, markup=False, highlight=False)
+            failed += not verdict.ok
     return 1 if failed else 0
 
 

@@ -32,6 +32,7 @@ from .grade import GradeOptions, cache_key, grade_files
 from .process import terminate_all
 from .result import GradeResult, load_result
 from .submission import read_submission
+from .warm import warm_processes
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -190,6 +191,17 @@ def run_local(
         if on_done:
             on_done(task, result)
     slow = [t for t in pending if not t.problem]
+    katas = list({t.kata.id: t.kata for t in slow}.values())
+    with warm_processes(katas, max(1, jobs), options.device):
+        _run_pool(slow, options, jobs, on_done)
+
+
+def _run_pool(
+    slow: list[Task],
+    options: GradeOptions,
+    jobs: int,
+    on_done: Callable[[Task, GradeResult], None] | None,
+) -> None:
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     running: dict[Future, Task] = {}
     try:

@@ -16,6 +16,7 @@ def pytest_argv(
     select: list[str] | None = None,
     redis_url: str | None = None,
     isolation: str | None = None,
+    zygote: str | None = None,
     collect_only: bool = False,
     extra: list[str] | None = None,
 ) -> list[str]:
@@ -42,6 +43,8 @@ def pytest_argv(
         argv += ["--kata-services", ",".join(kata.meta.services)]
     if isolation:
         argv += ["--kata-isolation", isolation]
+    if zygote:
+        argv += ["--kata-zygote", zygote]
     if redis_url:
         argv += ["--kata-redis-url", redis_url]
     if markers:

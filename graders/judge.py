@@ -8,6 +8,7 @@ Grading, collection and ``kata stress`` all go through :func:`run_judge`.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from .catalog import Kata
@@ -49,16 +50,25 @@ def run_judge(
     memory passes two sandboxes' worth plus :data:`JUDGE_MEMORY_MB`; each sandbox has its own,
     tighter, limit (``memory_mb`` of ``kata.toml``).
     """
+    from . import warm as warm_module
+
     wd = assemble(kata, files)
+    warm = warm_module.current() if device == "cpu" else None
     try:
-        argv = pytest_argv(
-            kata, wd, seed=seed, device=device, markers=markers, select=select,
-            redis_url=redis_url, isolation=isolation, collect_only=collect_only, extra=extra,
-        )  # fmt: skip
-        outcome = run_child(
-            argv, cwd=wd.work, env=child_env(wd.tmp), timeout_s=timeout_s,
-            memory_mb=2 * kata.meta.memory_mb + JUDGE_MEMORY_MB, rlimit_data=False,
-        )  # fmt: skip
+        lease = (
+            warm.lease(kata) if warm is not None and files is not None else contextlib.nullcontext()
+        )
+        with lease as zygote:
+            argv = pytest_argv(
+                kata, wd, seed=seed, device=device, markers=markers, select=select,
+                redis_url=redis_url, isolation=isolation, collect_only=collect_only, extra=extra,
+                zygote=zygote.to_json() if zygote is not None else None,
+            )  # fmt: skip
+            outcome = run_child(
+                argv, cwd=wd.work, env=child_env(wd.tmp), timeout_s=timeout_s,
+                memory_mb=2 * kata.meta.memory_mb + JUDGE_MEMORY_MB, rlimit_data=False,
+                server=warm.server if warm is not None and warm.server.alive else None,
+            )  # fmt: skip
         return JudgeRun(outcome, read_report(wd.report))
     finally:
         if not keep_workdir:

@@ -103,6 +103,23 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
+class _Forked:
+    """A judge forked by the fork server, with the parts of ``Popen`` that run_child uses."""
+
+    def __init__(self, server, pid: int) -> None:
+        self.server, self.pid, self.returncode = server, pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.server.poll(self.pid)
+        return self.returncode
+
+    def wait(self) -> int | None:
+        while self.poll() is None:
+            self.server.wait(self.pid, 0.5)
+        return self.returncode
+
+
 def run_child(
     argv: list[str],
     *,
@@ -112,6 +129,7 @@ def run_child(
     memory_mb: int | None,
     rlimit_data: bool = True,
     poll_s: float = 0.05,
+    server=None,
 ) -> ChildOutcome:
     """Run ``argv`` (a Python command line, ``argv[0]`` is replaced by this interpreter) and
     wait for it under the limits.
@@ -124,6 +142,8 @@ def run_child(
         memory_mb: limit on the group's resident memory; also the per-process data-segment
             limit (``RLIMIT_DATA``) when ``rlimit_data`` is true (not on CUDA, whose driver
             maps large regions).
+        server: a :class:`graders.forkserver.ForkServer` to fork the child from (``argv``
+            must then be a pytest command line), instead of starting a new interpreter.
     """
     cmd = [sys.executable, *argv[1:]]
     prefix: list[str] = []
@@ -141,12 +161,16 @@ def run_child(
     if memory_mb and rlimit_data and shutil.which("prlimit"):
         limit = memory_mb * 1024 * 1024
         prefix = [shutil.which("prlimit") or "prlimit", f"--data={limit}:{limit}", *prefix]
-    with tempfile.TemporaryFile(mode="w+b") as out:
+    with tempfile.NamedTemporaryFile(mode="w+b") as out:
         start = time.monotonic()
-        proc = subprocess.Popen(
-            prefix + cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+        if server is not None:
+            proc = _Forked(server, server.spawn(argv[4:], cwd, env, Path(out.name)))
+            relayed = False
+        else:
+            proc = subprocess.Popen(
+                prefix + cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
         pgid = proc.pid
         with _RUNNING_LOCK:
             _RUNNING.add(pgid)

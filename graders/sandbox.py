@@ -32,17 +32,19 @@ unless told otherwise.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -183,6 +185,62 @@ def _cuda_binds() -> list[str]:
     return args
 
 
+def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
+    """The environment of a sandboxed process."""
+    env = dict(ENV)
+    env.update({k: os.environ[k] for k in _PASS_ENV if k in os.environ})
+    env.update(spec.env)
+    env.update(HOME="/tmp", TMPDIR="/tmp", PATH="/usr/bin:/bin")
+    return env
+
+
+def bwrap_argv(
+    spec: SandboxSpec, *, files: dict[str, Path], ctl_dir: Path | None = None
+) -> list[str]:
+    """bubblewrap's command line for ``spec`` (without the program): namespaces, the read-only
+    runtime, the kata's packages, the suite's ``inside.py``, ``files`` in ``/kata/work``, the
+    service folder, and ``ctl_dir`` as ``/kata/ctl`` (a zygote's control socket)."""
+    tmp = f"{spec.tmp_mb * 2**20}"
+    packages = tuple(sorted({*spec.packages, *RUNTIME_PACKAGES}))
+    argv = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
+            "--unshare-all", "--uid", "65534", "--gid", "65534", "--hostname", "kata",
+            *_system_binds(), "--proc", "/proc", "--dev", "/dev",
+            "--ro-bind", _python_prefix(), _python_prefix(),
+            "--size", tmp, "--tmpfs", "/tmp",
+            "--tmpfs", "/kata",
+            "--ro-bind", str(BRIDGE_DIR), "/kata/rt/kata_bridge",
+            "--dir", "/kata/site", "--dir", "/kata/inside",
+            "--size", tmp, "--tmpfs", "/kata/work"]  # fmt: skip
+    for path, name in sitepackages.site_entries(packages):
+        argv += ["--ro-bind", str(path), f"/kata/site/{name}"]
+    for name, path in files.items():
+        argv += ["--ro-bind", str(path), f"/kata/work/{name}"]
+    if spec.inside is not None:
+        argv += ["--ro-bind", str(spec.inside), "/kata/inside/inside.py"]
+    argv += ["--ro-bind", "/dev/null", "/kata/inside/graders/__init__.py"]
+    for name in SANDBOX_KIT_MODULES:
+        argv += ["--ro-bind", str(KIT_DIR / name), f"/kata/inside/graders/{name}"]
+    if spec.service_dir is not None:
+        argv += ["--bind", str(spec.service_dir), "/kata/svc"]
+    if ctl_dir is not None:
+        argv += ["--bind", str(ctl_dir), "/kata/ctl"]
+    if spec.device == "cuda":
+        argv += _cuda_binds()
+    argv += ["--chdir", "/kata/work"]
+    return argv
+
+
+def serve_config(spec: SandboxSpec, redis: str | None) -> dict:
+    """The configuration :func:`graders.bridge.serve.run` gets in the sandbox."""
+    return {
+        "path": ["/kata/work", "/kata/inside", "/kata/site"],
+        "modules": spec.modules,
+        "limits": _limits(spec),
+        "redis": redis,
+        "cwd": "/kata/work",
+    }
+
+
 def _limits(spec: SandboxSpec) -> dict:
     mb = 2**20
     memory = spec.memory_mb * mb
@@ -202,7 +260,14 @@ class Sandbox:
         SandboxError: it could not be started.
     """
 
-    def __init__(self, spec: SandboxSpec, *, mode: str | None = None, output_dir: Path) -> None:
+    def __init__(
+        self,
+        spec: SandboxSpec,
+        *,
+        mode: str | None = None,
+        output_dir: Path,
+        zygote: ZygoteAddress | None = None,
+    ) -> None:
         self.spec = spec
         self.isolation = mode or isolation()
         self.killed: str = ""  # why the watchdog killed it: "oom", "procs"
@@ -210,16 +275,24 @@ class Sandbox:
         self._scratch: Path | None = None
         self._frozen = False
         self._lock = threading.Lock()
+        self.proc: subprocess.Popen | None = None
+        self._root: int | None = None
+        self._ctl: socket.socket | None = None
         judge_end, contestant_end = socket.socketpair()
-        argv, env = self._command(contestant_end.fileno())
         self._out = open(self.output_path, "ab")  # noqa: SIM115 - closed in stop()
         try:
-            self.proc = subprocess.Popen(
-                argv, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
-                pass_fds=(contestant_end.fileno(),), close_fds=True,
-                cwd=str(self._scratch) if self._scratch else "/",
-            )  # fmt: skip
+            if zygote is not None:
+                self._root = self._fork_from(zygote, contestant_end)
+            else:
+                argv, env = self._command(contestant_end.fileno())
+                self.proc = subprocess.Popen(
+                    argv, env=env, stdin=subprocess.DEVNULL, stdout=self._out,
+                    stderr=subprocess.STDOUT, pass_fds=(contestant_end.fileno(),), close_fds=True,
+                    cwd=str(self._scratch) if self._scratch else "/",
+                )  # fmt: skip
+                self._root = self.proc.pid
         except OSError as exc:
+            judge_end.close()
             raise SandboxError(f"cannot start the {spec.label} sandbox: {exc}") from exc
         finally:
             contestant_end.close()
@@ -237,44 +310,12 @@ class Sandbox:
 
     def _command(self, fd: int) -> tuple[list[str], dict[str, str]]:
         spec = self.spec
-        env = dict(ENV)
-        env.update({k: os.environ[k] for k in _PASS_ENV if k in os.environ})
-        env.update(spec.env)
+        env = sandbox_env(spec)
         packages = tuple(sorted({*spec.packages, *RUNTIME_PACKAGES}))
         if self.isolation == "none":
             return self._plain_command(fd, packages, env)
-        env.update(HOME="/tmp", TMPDIR="/tmp", PATH="/usr/bin:/bin")
-        tmp = f"{spec.tmp_mb * 2**20}"
-        argv = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
-                "--unshare-all", "--uid", "65534", "--gid", "65534", "--hostname", "kata",
-                *_system_binds(), "--proc", "/proc", "--dev", "/dev",
-                "--ro-bind", _python_prefix(), _python_prefix(),
-                "--size", tmp, "--tmpfs", "/tmp",
-                "--tmpfs", "/kata",
-                "--ro-bind", str(BRIDGE_DIR), "/kata/rt/kata_bridge",
-                "--dir", "/kata/site", "--dir", "/kata/inside",
-                "--size", tmp, "--tmpfs", "/kata/work"]  # fmt: skip
-        for path, name in sitepackages.site_entries(packages):
-            argv += ["--ro-bind", str(path), f"/kata/site/{name}"]
-        for name, path in spec.files.items():
-            argv += ["--ro-bind", str(path), f"/kata/work/{name}"]
-        if spec.inside is not None:
-            argv += ["--ro-bind", str(spec.inside), "/kata/inside/inside.py"]
-        argv += ["--ro-bind", "/dev/null", "/kata/inside/graders/__init__.py"]
-        for name in SANDBOX_KIT_MODULES:
-            argv += ["--ro-bind", str(KIT_DIR / name), f"/kata/inside/graders/{name}"]
-        if spec.service_dir is not None:
-            argv += ["--bind", str(spec.service_dir), "/kata/svc"]
-        if spec.device == "cuda":
-            argv += _cuda_binds()
-        argv += ["--chdir", "/kata/work"]
-        config = {
-            "path": ["/kata/work", "/kata/inside", "/kata/site"],
-            "modules": spec.modules,
-            "limits": _limits(spec),
-            "redis": "/kata/svc/redis.sock" if spec.service_dir else None,
-            "cwd": "/kata/work",
-        }
+        argv = bwrap_argv(spec, files=spec.files)
+        config = serve_config(spec, "/kata/svc/redis.sock" if spec.service_dir else None)
         argv += [
             _python(),
             "-I",
@@ -318,12 +359,46 @@ class Sandbox:
         argv = [_python(), "-I", "-S", "-c", BOOT.format(rt=str(rt)), str(fd), json.dumps(config)]
         return argv, env
 
+    def _fork_from(self, zygote: ZygoteAddress, contestant_end: socket.socket) -> int:
+        """Ask the zygote for a contestant; returns its host pid (the process that waits for
+        the grade's namespaces)."""
+        spec = self.spec
+        files = {
+            name: base64.b64encode(Path(path).read_bytes()).decode()
+            for name, path in spec.files.items()
+        }
+        redis = f"/kata/svc/{zygote.service_name}" if zygote.service_name else None
+        request = {"files": files, "serve": serve_config(spec, redis), "env": dict(spec.env)}
+        ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ctl.settimeout(60)
+        ctl.connect(zygote.socket)
+        data = json.dumps(request).encode()
+        socket.send_fds(
+            ctl, [struct.pack("!I", len(data))], [contestant_end.fileno(), self._out.fileno()]
+        )
+        ctl.sendall(data)
+        head = _recv_exact(ctl, 4)
+        reply = json.loads(_recv_exact(ctl, struct.unpack("!I", head)[0]))
+        if "pid" not in reply:
+            ctl.close()
+            raise SandboxError(f"the zygote refused: {reply.get('error')}")
+        self._ctl = ctl
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            host = _host_pid(zygote.pid, int(reply["pid"]))
+            if host is not None:
+                return host
+            time.sleep(0.005)
+        raise SandboxError("the zygote's child could not be found")
+
     # -- watching ------------------------------------------------------------------------
 
     def pids(self) -> list[int]:
         """Every process of the sandbox (the bwrap monitor and all it started), read from
         ``/proc/PID/task/TID/children`` (cheap: no scan of every process on the machine)."""
-        out, todo = [], [self.proc.pid]
+        if self._root is None:
+            return []
+        out, todo = [], [self._root]
         while todo:
             pid = todo.pop()
             out.append(pid)
@@ -361,9 +436,17 @@ class Sandbox:
                 pass
         return total
 
+    def _running(self) -> bool:
+        if self.proc is not None:
+            return self.proc.poll() is None
+        try:
+            return psutil.Process(self._root).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
     def _watchdog(self) -> None:
         limit = self.spec.memory_mb * 2**20
-        while self.proc.poll() is None:
+        while self._running():
             if not self._frozen:
                 if len(self.pids()) > self.spec.max_procs + 2:
                     self._kill("procs")
@@ -381,7 +464,7 @@ class Sandbox:
     @property
     def alive(self) -> bool:
         """Whether the process is still running and its channel open."""
-        return self.proc.poll() is None and not self.endpoint.closed
+        return self._running() and not self.endpoint.closed
 
     def status(self) -> str:
         """``"running"``, ``"oom"``, ``"procs"`` (too many processes), or ``"exited"``."""
@@ -436,24 +519,137 @@ class Sandbox:
     def stop(self) -> None:
         """Kill the sandbox (every process in it) and close the channel. Idempotent."""
         try:
-            if self.proc.poll() is None:
+            if self._running():
                 for proc in reversed(self.processes()):
                     try:
                         proc.send_signal(signal.SIGKILL)
                     except psutil.Error:
                         pass
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
+                if self.proc is not None:
+                    try:
+                        self.proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        pass
         finally:
             self.endpoint.close()
+            if self._ctl is not None:
+                self._ctl.close()
             try:
                 self._out.close()
             except OSError:
                 pass
             if self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise SandboxError("the zygote closed the connection")
+        data += chunk
+    return data
+
+
+def _host_pid(root: int, inner: int) -> int | None:
+    """The host pid of the descendant of ``root`` (a zygote's bubblewrap) whose pid in the
+    zygote's namespace is ``inner``."""
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("NSpid:"):
+                        ids = line.split()[1:]
+                        if len(ids) == 2 and ids[1] == str(inner):
+                            return pid
+                        break
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class ZygoteAddress:
+    """How a judge reaches a zygote: its control socket, the host pid of its bubblewrap, and
+    the name of the service socket its sandboxes see in ``/kata/svc`` for this grade."""
+
+    socket: str
+    pid: int
+    service_dir: str
+    service_name: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ZygoteAddress:
+        return cls(**json.loads(text))
+
+
+class Zygote:
+    """A warm sandbox that forks contestants (:mod:`graders.bridge.zygote`): started once for
+    a kata and a worker slot, it has imported the kata's packages, so each grade's sandbox
+    starts in milliseconds. Only on CPU, and only with bubblewrap.
+
+    Raises:
+        SandboxError: it could not be started.
+    """
+
+    def __init__(self, spec: SandboxSpec, preload: list[str], output_dir: Path) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="kata-zygote-"))
+        self.dir.chmod(0o755)
+        (self.dir / "ctl").mkdir(mode=0o777)
+        (self.dir / "svc").mkdir(mode=0o777)
+        (self.dir / "ctl").chmod(0o777)
+        (self.dir / "svc").chmod(0o777)
+        spec = SandboxSpec(**{**spec.__dict__, "service_dir": self.dir / "svc", "files": {}})
+        argv = bwrap_argv(spec, files={}, ctl_dir=self.dir / "ctl")
+        config = {
+            "path": ["/kata/work", "/kata/inside", "/kata/site"],
+            "preload": preload,
+            "socket": "/kata/ctl/zygote.sock",
+            "tmp_bytes": spec.tmp_mb * 2**20,
+        }
+        boot = "import sys; sys.path.insert(0, '/kata/rt'); from kata_bridge.zygote import main; main()"
+        argv += [_python(), "-I", "-S", "-c", boot, json.dumps(config)]
+        self.log = Path(output_dir) / f"zygote-{os.getpid()}-{id(self)}.log"
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(argv, env=sandbox_env(spec), stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT, close_fds=True)  # fmt: skip
+        deadline = time.monotonic() + 120
+        sock = self.dir / "ctl" / "zygote.sock"
+        while not sock.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                text = self.log.read_text(errors="replace")[-2000:]
+                self.stop()
+                raise SandboxError(f"the zygote did not start: {text}")
+            time.sleep(0.02)
+        self.address = ZygoteAddress(str(sock), self.proc.pid, str(self.dir / "svc"))
+
+    def stop(self) -> None:
+        """Kill the zygote (and any contestant it still has)."""
+        if self.proc.poll() is None:
+            try:
+                for proc in reversed(
+                    [
+                        psutil.Process(self.proc.pid),
+                        *psutil.Process(self.proc.pid).children(recursive=True),
+                    ]
+                ):
+                    proc.send_signal(signal.SIGKILL)
+            except psutil.Error:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _service_encoder(obj: object) -> list | None:

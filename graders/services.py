@@ -166,13 +166,21 @@ class RedisService:
         url: a server to use (``redis://host:port/db`` or ``unix:///path``); ``None`` picks a
             private ``redis-server`` where installed, else fakeredis.
         service_dir: the folder (bound into the sandbox as ``/kata/svc``) for the relay socket.
+        socket_name: the relay socket's name in that folder (a zygote's folder serves one
+            grade after another).
         prefer: ``"auto"``, ``"server"`` or ``"fake"`` (``KATA_REDIS_BACKEND``).
 
     Raises:
         ServiceError: the backend could not be started or reached.
     """
 
-    def __init__(self, url: str | None, service_dir: Path, prefer: str = "auto") -> None:
+    def __init__(
+        self,
+        url: str | None,
+        service_dir: Path,
+        prefer: str = "auto",
+        socket_name: str = "redis.sock",
+    ) -> None:
         self.service_dir = service_dir
         self._proc: subprocess.Popen | None = None
         self._fake = None
@@ -186,7 +194,7 @@ class RedisService:
         else:
             self.kind = "fake"
             self._start_fake()
-        self.relay = RedisRelay(service_dir / "redis.sock", self._open_backend)
+        self.relay = RedisRelay(service_dir / socket_name, self._open_backend)
 
     @property
     def real(self) -> bool:

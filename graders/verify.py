@@ -32,6 +32,7 @@ from .grade import GradeOptions, grade_files
 from .mutants import Mutant, load_mutants
 from .result import GradeResult
 from .rules import coverage
+from .warm import current, warm_processes
 
 MIN_SOLUTIONS = 2
 MIN_MUTANTS = 3
@@ -222,17 +223,20 @@ def verify_kata(
         else:
             parallel.append(job)
 
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for (_job, mutant), check in zip(
-            parallel, pool.map(lambda j: j[0](), parallel), strict=True
-        ):
-            record(check, mutant)
-    verdict.phases["correctness"] = time.monotonic() - t0
-    t0 = time.monotonic()
-    for job, mutant in serial:
-        record(job(), mutant)
-    verdict.phases["performance"] = time.monotonic() - t0
+    with warm_processes([kata], max(1, jobs), base.device):
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            checks = pool.map(lambda j: j[0](), parallel)
+            for (_job, mutant), check in zip(parallel, checks, strict=True):
+                record(check, mutant)
+        verdict.phases["correctness"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        for job, mutant in serial:
+            record(job(), mutant)
+        verdict.phases["performance"] = time.monotonic() - t0
+        warm = current()
+        if warm is not None:
+            warm.retire(kata)  # a run over many katas keeps one judge server, not every zygote
 
     if len(mutants) < MIN_MUTANTS:
         record(

@@ -111,9 +111,12 @@ def _service_decoder(config: dict):
 
 
 def main() -> None:
-    """Serve until the judge closes the connection."""
-    fd = int(sys.argv[1])
-    config = json.loads(sys.argv[2])
+    """Serve until the judge closes the connection (``FD CONFIG`` on the command line)."""
+    run(int(sys.argv[1]), json.loads(sys.argv[2]))
+
+
+def run(fd: int, config: dict) -> None:
+    """Serve the judge on socket ``fd`` with ``config`` (see the module docstring), then exit."""
     for entry in reversed(config.get("path", [])):
         if entry not in sys.path:
             sys.path.insert(0, entry)

@@ -59,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kata-services", default="", help="comma-separated services (redis)")
     group.addoption("--kata-redis-url", default=None, help="a Redis server for Redis katas")
     group.addoption("--kata-isolation", default=None, choices=["bwrap", "none"])
+    group.addoption("--kata-zygote", default=None, help="a warm zygote's address (JSON)")
 
 
 # -- markers and configuration ---------------------------------------------------------------
@@ -292,6 +293,7 @@ def device(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def kata_session(request: pytest.FixtureRequest):
     """The grading run's sandboxes and services (:class:`graders.harness.session.Session`)."""
+    from ..sandbox import ZygoteAddress
     from .session import Session, SessionConfig
 
     opt = request.config.getoption
@@ -309,6 +311,7 @@ def kata_session(request: pytest.FixtureRequest):
         baseline=baseline if baseline.is_file() else None,
         device=opt("--kata-device"), services=split("--kata-services"),
         redis_url=opt("--kata-redis-url"), isolation=opt("--kata-isolation"),
+        zygote=ZygoteAddress.from_json(opt("--kata-zygote")) if opt("--kata-zygote") else None,
     )  # fmt: skip
     session = Session(config)
     request.config._kata_session = session  # for the per-test hooks below

@@ -17,6 +17,7 @@ that has gone do not: using one raises :class:`graders.bridge.proxy.StaleHandle`
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bridge.proxy import RemoteModule
-from ..sandbox import Sandbox, SandboxSpec, isolation
+from ..sandbox import Sandbox, SandboxSpec, ZygoteAddress, isolation
 
 MAX_RESTARTS = 5
 ROLES = ("contestant", "baseline")
@@ -45,6 +46,7 @@ class SessionConfig:
     redis_url: str | None = None
     isolation: str | None = None
     baseline: Path | None = None
+    zygote: ZygoteAddress | None = None
 
 
 class ImportFailed(RuntimeError):
@@ -65,6 +67,14 @@ class Session:
         self._service_dir = self._dir / "svc"
         self._service_dir.mkdir()
         self._service_dir.chmod(0o755)
+        self._zygote = config.zygote
+        if (
+            self._zygote is not None
+        ):  # sandboxes come from a warm zygote; services live in its folder
+            name = f"redis-{os.getpid()}.sock" if config.services else ""
+            self._zygote = ZygoteAddress(
+                self._zygote.socket, self._zygote.pid, self._zygote.service_dir, name
+            )
         self._sandboxes: dict[str, Sandbox | None] = dict.fromkeys(ROLES)
         self._modules: dict[tuple[str, str], RemoteModule] = {}
         self._restarts = 0
@@ -116,7 +126,9 @@ class Session:
                         f"(crashes, memory or timeouts): no further test is run in it"
                     )
             self.ensure_services()
-            box = Sandbox(self.spec(role), mode=self.isolation, output_dir=self._dir)
+            box = Sandbox(
+                self.spec(role), mode=self.isolation, output_dir=self._dir, zygote=self._zygote
+            )
             self._sandboxes[role] = box
             return box
 
@@ -163,7 +175,14 @@ class Session:
         if "redis" in self.config.services and self.redis is None:
             from ..services import RedisService
 
-            self.redis = RedisService(self.config.redis_url, self._service_dir)
+            if self._zygote is not None:
+                self.redis = RedisService(
+                    self.config.redis_url,
+                    Path(self._zygote.service_dir),
+                    socket_name=self._zygote.service_name,
+                )
+            else:
+                self.redis = RedisService(self.config.redis_url, self._service_dir)
 
     # -- events --------------------------------------------------------------------------
 
