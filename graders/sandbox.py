@@ -482,13 +482,27 @@ class Sandbox:
             for _ in range(50):
                 fresh = [p for p in self.processes() if p.pid not in stopped]
                 if not fresh:
-                    return
+                    break
                 for proc in fresh:
                     try:
                         proc.send_signal(signal.SIGSTOP)
                     except psutil.Error:
                         pass
                     stopped.add(proc.pid)
+            deadline = time.monotonic() + 1.0  # until every one has actually stopped
+            while time.monotonic() < deadline:
+                states = []
+                for proc in self.processes():
+                    try:
+                        states.append(proc.status())
+                    except psutil.Error:
+                        pass
+                if all(
+                    s in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+                    for s in states
+                ):
+                    return
+                time.sleep(0.001)
 
     def thaw(self) -> None:
         """Resume every process of the sandbox (SIGCONT)."""

@@ -117,6 +117,7 @@ def main() -> None:
 
 def run(fd: int, config: dict) -> None:
     """Serve the judge on socket ``fd`` with ``config`` (see the module docstring), then exit."""
+    sys.dont_write_bytecode = True  # python -I ignores PYTHONDONTWRITEBYTECODE
     for entry in reversed(config.get("path", [])):
         if entry not in sys.path:
             sys.path.insert(0, entry)

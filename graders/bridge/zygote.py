@@ -32,7 +32,7 @@ import sys
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x08000000
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 24, 38, 47
-MS_NOSUID, MS_NODEV = 2, 4
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND = 1, 2, 4, 32, 4096
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.prctl.argtypes = [
     ctypes.c_int,
@@ -97,6 +97,13 @@ def _grandchild(request: dict, channel: int, log: int, tmp_bytes: int) -> None:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as fh:
                 fh.write(base64.b64decode(data))
+            # read-only, as a bind mount onto itself (the candidate cannot undo it: no capabilities)
+            path = target.encode()
+            _check(_LIBC.mount(path, path, None, MS_BIND, None), f"bind {name}")
+            _check(
+                _LIBC.mount(path, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None),
+                f"protect {name}",
+            )
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
