@@ -66,6 +66,10 @@ def catch(fn):
     except Exception as exc:
         return exc
 
+def sort_in_place(a):
+    a.sort()
+    return 0
+
 def mutate(xs, arr, t, d):
     xs.append(99)
     arr[0] = -1
@@ -335,6 +339,9 @@ def test_in_place_changes_are_copied_back(pair):
     xs, arr, t, d = [1], np.zeros(3), torch.zeros(2), {}
     sol.mutate(xs, arr, t, d)
     assert xs == [1, 99] and arr[0] == -1 and torch.equal(t, torch.ones(2)) and d == {"new": 1}
+    a = np.array([3, 1, 2])
+    sol.sort_in_place(a)  # a permutation changes no sum, but it is a change
+    assert a.tolist() == [1, 2, 3]
     model = torch.nn.Linear(2, 1).eval()
     gen = torch.Generator().manual_seed(1)
     sol.train(model, gen)

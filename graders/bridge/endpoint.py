@@ -632,9 +632,9 @@ class Endpoint:
                 changed[key] = now
         return [result, changed or None]
 
-    def _fingerprint(self, value: Any) -> list:
+    def _fingerprint(self, value: Any) -> tuple:
         data, buffers = self._fp_codec.encode(value)
-        return mutation.digest(data, buffers)
+        return mutation.fingerprint(data, buffers)
 
     def _apply_writebacks(self, op: str, payload: tuple, writebacks: dict) -> None:
         if op == "call":

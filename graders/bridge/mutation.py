@@ -60,6 +60,17 @@ def _word_sum():
     return None
 
 
+def fingerprint(data: bytes | bytearray, buffers: list) -> tuple:
+    """A position-sensitive fingerprint of an encoded value (CRC-32 of every part): what the
+    write-back of arguments compares before and after a call, so a permutation in place (a
+    sort) counts as a change."""
+    parts = [zlib.crc32(bytes(data)), len(data)]
+    for buf in buffers:
+        view = memoryview(buf).cast("B")
+        parts += [zlib.crc32(view), len(view)]
+    return tuple(parts)
+
+
 def check_digest(claimed: Any, data: bytes | bytearray, buffers: list) -> bool:
     """Whether ``claimed`` (from the peer) is the digest of what arrived."""
     if not isinstance(claimed, list) or len(claimed) != 3:

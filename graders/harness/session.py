@@ -88,11 +88,14 @@ class Session:
         folder = self.config.candidate_dir if role == "contestant" else self.config.reference_dir
         if folder is None:
             raise SandboxGone(f"this grading run has no {role} files")
-        return {
+        files = {
             f"{m}.py": folder / f"{m}.py"
             for m in self.config.modules
             if (folder / f"{m}.py").exists()
         }
+        if role == "baseline" and self.config.baseline is not None:
+            files["baseline.py"] = self.config.baseline  # never shown to the contestant
+        return files
 
     def spec(self, role: str, env: dict[str, str] | None = None) -> SandboxSpec:
         """The sandbox of ``role`` as this run configures it."""
