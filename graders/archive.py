@@ -16,6 +16,13 @@ from pathlib import Path, PurePosixPath
 
 from .errors import SubmissionError
 
+#: Folders of tools, not of the submission: skipped when reading an archive (not unpacked, not
+#: counted against the limits, links inside them not refused). A take-home returned with its
+#: virtual environment inside still grades.
+IGNORED_DIRS = frozenset({".venv", "venv", "env", ".env", "__pycache__", ".pytest_cache", ".git",
+                          "node_modules", ".mypy_cache", ".ruff_cache", ".hypothesis", ".tox",
+                          ".nox", ".ipynb_checkpoints", ".idea", ".vscode", "__MACOSX"})  # fmt: skip
+
 MAX_TOTAL_BYTES = 50 * 2**20
 MAX_MEMBERS = 2000
 MAX_RATIO = 200  # uncompressed / compressed, per member of at least 1 MB
@@ -30,9 +37,16 @@ def _check_name(name: str) -> PurePosixPath:
     return path
 
 
+def ignored(name: str) -> bool:
+    """Whether an archive member lies in a tool folder (:data:`IGNORED_DIRS`)."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return any(p in IGNORED_DIRS for p in parts[:-1]) or (bool(parts) and parts[-1] in IGNORED_DIRS)
+
+
 def safe_extract(archive: Path, dest: Path, *, max_total: int = MAX_TOTAL_BYTES,
                  max_members: int = MAX_MEMBERS) -> Path:  # fmt: skip
-    """Unpack ``archive`` into ``dest`` (created) and return ``dest``.
+    """Unpack ``archive`` into ``dest`` (created) and return ``dest``; members inside tool
+    folders (:data:`IGNORED_DIRS`) are skipped before any limit is counted.
 
     Raises:
         SubmissionError: not a zip file, or unsafe (see the module docstring); nothing is left
@@ -45,7 +59,7 @@ def safe_extract(archive: Path, dest: Path, *, max_total: int = MAX_TOTAL_BYTES,
             f"{Path(archive).name} is not a readable zip archive: {exc}"
         ) from None
     with zf:
-        members = zf.infolist()
+        members = [m for m in zf.infolist() if not ignored(m.filename)]
         if len(members) > max_members:
             raise SubmissionError(
                 f"{Path(archive).name} holds {len(members)} files (limit {max_members})"

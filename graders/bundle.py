@@ -82,6 +82,10 @@ def requirements(katas: list[Kata]) -> str:
 
 def readme(katas: list[Kata], time_box: str) -> str:
     """The take-home's top-level instructions."""
+    import platform
+
+    python_range = "3.11 or newer"
+    grader_python = ".".join(platform.python_version_tuple()[:2])
     rows = "\n".join(
         f"| `{k.id}/` | {k.meta.title} | {', '.join(f'`{f}`' for f in k.meta.files)} | "
         f"{', '.join(f'`{m}`' for m in k.meta.imports) or 'standard library'} |"
@@ -104,7 +108,11 @@ files listed below; they are the only files graded.
 
 ## Set up and run the public tests
 
-    python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.txt
+You need Python {python_range} (the grader runs Python {grader_python}). Make the virtual
+environment *outside* this folder, so the folder you send back holds only your work:
+
+    python3 -m venv ../takehome-venv && . ../takehome-venv/bin/activate
+    pip install -r requirements.txt
     python run_public_tests.py
 
 The public tests are a few worked examples. Grading runs many more hidden tests, for
@@ -113,9 +121,10 @@ passing the public tests is a start, not a grade.
 
 ## Returning your work
 
-Zip this whole folder (keep `.kata-bundle.json` and the folder names) and send it back. Do not
-add `conftest.py`, `pytest.ini` or other configuration: the grader uses only the files listed
-above. Code that reads files, opens network connections, or inspects the test harness is flagged
+Zip this whole folder (keep `.kata-bundle.json` and the folder names) and send it back. Tool
+folders (`.venv`, `__pycache__`, `.pytest_cache`, `.git` ...) are ignored if they slip in. Do
+not add `conftest.py`, `pytest.ini` or other configuration: the grader uses only the files
+listed above. Code that reads files, opens network connections, or inspects the test harness is flagged
 for review.
 """
 
@@ -185,8 +194,6 @@ def grade_returned(
     Raises:
         UsageError: ``path`` is not a returned bundle, or its manifest is unreadable.
     """
-    from .gradebook import feedback_markdown
-
     with tempfile.TemporaryDirectory(prefix="kata-returned-") as scratch:
         root = _bundle_root(Path(path), Path(scratch))
         try:
@@ -208,10 +215,64 @@ def grade_returned(
             result.write(Path(out) / f"{kata_id}.json")
             graded.append(ReturnedGrade(kata_id, result, note))
     name = Path(path).stem if Path(path).suffix == ".zip" else Path(path).name
-    report = feedback_markdown(name, [g.result for g in graded])
-    notes = [g.version_note for g in graded if g.version_note]
-    if notes:
-        report += "\n## Notes\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    report = takehome_report(name, manifest, graded)
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out) / "report.md").write_text(report, encoding="utf-8")
     return graded
+
+
+def takehome_report(name: str, manifest: dict, graded: list[ReturnedGrade]) -> str:
+    """The page a hiring team forwards: the total first, then how it was graded (seed,
+    machine, kit and kata versions, time box, isolation), policy findings to review, and each
+    kata's verdicts as the candidate may see them."""
+    from .gradebook import feedback_markdown
+
+    results = [g.result for g in graded]
+    total = sum(r.score for r in results)
+    top = sum(r.max_score for r in results)
+    percent = 100.0 * total / top if top else 0.0
+    first = results[0] if results else None
+    machine = first.machine if first else {}
+    lines = [
+        f"# Take-home report: {name}",
+        "",
+        f"**Total: {total:g} / {top:g} ({percent:.0f} %)**",
+        "",
+        "| kata | version | status | score | correctness | performance | seed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        perf = f"{r.performance.score:g}/{r.performance.max_score:g}" if r.performance else "off"
+        lines.append(
+            f"| {r.kata} | {r.kata_version} | {r.status} | {r.score:g}/{r.max_score:g} | "
+            f"{r.correctness.score:g}/{r.correctness.max_score:g} | {perf} | {r.seed} |"
+        )
+    lines += [
+        "",
+        f"- Time box given: {manifest.get('time_box', 'not recorded')}; bundle made "
+        f"{manifest.get('created', '?')} with kit {manifest.get('kit_version', '?')}.",
+        f"- Graded with kit {first.kit_version if first else '?'}, "
+        f"{'sandboxed (bubblewrap)' if first and first.isolation == 'bwrap' else 'WITHOUT a sandbox'}, "
+        f"performance {first.perf_mode if first else '?'}, device {first.device if first else '?'}.",
+        f"- Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, Python "
+        f"{machine.get('python', '?')}"
+        + "".join(
+            f", {lib} {machine[lib]}" for lib in ("numpy", "torch", "pandas") if lib in machine
+        )
+        + ".",
+        "- Each grade can be repeated exactly: `kata grade KATA FOLDER --seed SEED`.",
+    ]
+    findings = [(r.kata, f) for r in results for f in r.policy.get("findings", [])]
+    lines += ["", "## Policy findings", ""]
+    if findings:
+        lines.append("Static findings in the submitted code, for a reviewer (not a verdict):")
+        lines.append("")
+        lines += [f"- {kata}: `{f.get('file', '?')}` line {f.get('line', '?')}: {f.get('message', '')}"
+                  for kata, f in findings]  # fmt: skip
+    else:
+        lines.append("None.")
+    notes = [g.version_note for g in graded if g.version_note]
+    if notes:
+        lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]
+    lines += ["", feedback_markdown(name, results).replace("# Feedback for", "## Details for", 1)]
+    return "\n".join(lines) + "\n"

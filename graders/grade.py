@@ -139,6 +139,7 @@ def _test_results(
         counted = _counted(test, options)
         record = run.report.tests.get(test.nodeid)
         perf = None
+        reviewer = ""
         if not_run is not None:
             status, message, output, duration = "error", f"not run: {not_run}", "", 0.0
         elif record is None:
@@ -154,6 +155,7 @@ def _test_results(
         else:
             status, message = record["status"], record.get("message", "")
             output, duration = record.get("output", ""), float(record.get("duration_s", 0.0))
+            reviewer = record.get("reviewer", "")
             if status == "skipped" and counted:
                 status, message = "failed", f"skipped unexpectedly: {message}"
             raw = record.get("properties", {}).get("perf")
@@ -164,7 +166,7 @@ def _test_results(
         results.append(
             TestResult(
                 name=test.name, status=status, score=0.0, max_score=test.weight, kind=test.kind,
-                doc=test.doc, message=message, output=output,
+                doc=test.doc, message=message, output=output, reviewer=reviewer,
                 visibility="hidden-detail" if test.hidden_detail else "visible",
                 tags=list(test.tags), duration_s=round(duration, 4), perf=perf, counted=counted,
             )

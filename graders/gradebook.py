@@ -93,11 +93,24 @@ def feedback_markdown(student: str, results: list[GradeResult]) -> str:
         for t in r.tests:
             if not t.counted:
                 continue
-            detail = candidate_message(t).replace("|", "\\|").replace("\n", " ")[:400]
-            name = f"{t.name}" + (f" ({t.doc})" if t.doc else "")
+            detail = _cell(candidate_message(t), 600)
+            name = f"{t.name}" + (f" ({_cell(t.doc, 300)})" if t.doc else "")
             lines.append(f"| {name} | {t.status} | {t.score:g}/{t.max_score:g} | {detail} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _cell(text: str, limit: int) -> str:
+    """``text`` for a Markdown table cell: one line, pipes escaped, and cut at a sentence or
+    word boundary (never mid-word) with an ellipsis when longer than ``limit``."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("; "))
+    if end > limit // 2:
+        return cut[: end + 1] + " ..."
+    return cut.rsplit(" ", 1)[0] + " ..."
 
 
 def write_feedback(folder: Path, results: dict, students: list[str], kata_ids: list[str]) -> None:

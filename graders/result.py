@@ -43,8 +43,9 @@ class TestResult:
     max_score: float
     kind: str  # "correctness" or "performance"
     doc: str = ""
-    message: str = ""
-    output: str = ""
+    message: str = ""  # for the candidate: what was called, what came back, the rule broken
+    output: str = ""  # for the candidate: what the submission printed during the test
+    reviewer: str = ""  # for reviewers only: the hidden test's traceback and prints
     visibility: str = "visible"  # or "hidden-detail": inputs/outputs withheld from candidates
     tags: list[str] = field(default_factory=list)
     duration_s: float = 0.0

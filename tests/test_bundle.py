@@ -134,3 +134,49 @@ def test_gradescope_autograder(toy_root, tmp_path, monkeypatch):
     subprocess.run(["bash", str(tmp_path / "source" / "run_autograder")],
                    env={**dict(__import__("os").environ), **env}, timeout=600)  # fmt: skip
     assert json.loads((root / "results" / "results.json").read_text())["score"] == 0
+
+
+def test_returned_take_home_with_a_venv_inside_grades(tmp_path, toy_root, monkeypatch):
+    """A candidate who made the venv inside the folder and zipped it all back (thousands of
+    files, symbolic links) is graded: tool folders are ignored before any limit is counted. The
+    report names the total first, the seed, versions, time box and the policy findings."""
+    import os
+
+    monkeypatch.setenv("KATA_KIT_ROOT", str(toy_root))
+    from graders import paths
+
+    paths.kit_root.cache_clear()
+    try:
+        path = make_bundle(["toy"], tmp_path / "t.zip", time_box="90 minutes")
+        with zipfile.ZipFile(path) as zf:
+            zf.extractall(tmp_path / "u")
+        root = tmp_path / "u" / "takehome"
+        (root / "toy" / "toy.py").write_text(
+            "import socket\n\ndef add(a, b):\n    return a + b\n\ndef total(xs):\n    return sum(xs)\n"
+        )
+        venv = root / ".venv" / "lib" / "site-packages"
+        venv.mkdir(parents=True)
+        for i in range(2500):
+            (venv / f"mod{i}.py").write_text("x = 1\n")
+        os.symlink("/usr/bin/python3", root / ".venv" / "python")
+        (root / "toy" / "__pycache__").mkdir()
+        (root / "toy" / "__pycache__" / "toy.cpython-311.pyc").write_bytes(b"\0" * 10)
+        returned = tmp_path / "returned.zip"
+        with zipfile.ZipFile(returned, "w") as zf:
+            for p in (tmp_path / "u").rglob("*"):
+                if p.is_symlink():
+                    info = zipfile.ZipInfo(str(p.relative_to(tmp_path / "u")))
+                    info.external_attr = 0o120777 << 16
+                    zf.writestr(info, os.readlink(p))
+                elif p.is_file():
+                    zf.write(p, p.relative_to(tmp_path / "u"))
+        graded = grade_returned(returned, tmp_path / "report", GradeOptions(perf=False, seed=4))
+        assert [g.result.status for g in graded] == ["pass"]
+        report = (tmp_path / "report" / "report.md").read_text()
+        first_lines = report.splitlines()[:4]
+        assert any(line.startswith("**Total: 60 / 60") for line in first_lines)
+        for needle in ("90 minutes", "| 4 |", "sandboxed" if graded[0].result.isolation == "bwrap" else "WITHOUT",
+                       "Policy findings", "socket"):  # fmt: skip
+            assert needle in report, needle
+    finally:
+        paths.kit_root.cache_clear()

@@ -1,5 +1,6 @@
-"""Mutants load as whole known-wrong submissions (a file, or a folder over the reference), and
-a malformed one is an error that names it."""
+"""Mutants load as known-wrong submissions (a diff against the reference, a whole file, or a
+folder over the reference), with the tests that must catch them and the rule they break; a
+malformed one, or a diff that no longer applies, is an error that names it."""
 
 import shutil
 
@@ -46,8 +47,21 @@ def test_a_folder_mutant_takes_the_rest_from_the_reference(toy_copy, toy_referen
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("unlabelled.py", "def add(a, b):\n    return a - b\n", "first line must be '# kills:"),
+        ("unlabelled.py", "def add(a, b):\n    return a - b\n", "must start with '# kills:"),
         ("stray/other.py", "# kills: test_hidden.py::test_add\n", "other.py not among the kata"),
+        ("badrule.py", "# kills: test_hidden.py::test_add\n# breaks: rule three\n", "rule numbers"),
+        (
+            "stale.diff",
+            "# kills: test_hidden.py::test_add\n--- a/toy.py\n+++ b/toy.py\n"
+            "@@ -1,2 +1,2 @@\n-def nothing_like_this():\n-    pass\n+def x():\n+    pass\n",
+            "no longer applies",
+        ),
+        (
+            "elsewhere.diff",
+            "# kills: test_hidden.py::test_add\n--- a/other.py\n+++ b/other.py\n"
+            "@@ -1 +1 @@\n-a\n+b\n",
+            "not a file of the kata",
+        ),
     ],
 )
 def test_a_malformed_mutant_is_refused_by_name(toy_copy, name, text, message):
@@ -56,3 +70,22 @@ def test_a_malformed_mutant_is_refused_by_name(toy_copy, name, text, message):
     path.write_text(text)
     with pytest.raises(MetadataError, match=message):
         load_mutants(toy_copy)
+
+
+def test_a_diff_mutant_applies_to_the_reference(toy_copy, toy_reference):
+    """NAME.diff is the reference with the diff applied; its header names the killer, the rule
+    it breaks and whether it fails the public tests."""
+    import difflib
+
+    wrong = toy_reference.replace("return a + b", "return a + b + 1")
+    diff = "".join(difflib.unified_diff(toy_reference.splitlines(True), wrong.splitlines(True),
+                                        "a/toy.py", "b/toy.py"))  # fmt: skip
+    header = "# kills: test_hidden.py::test_add\n# breaks: R2\n# Mutant: adds one.\n"
+    (toy_copy.mutants_dir / "plus_one.diff").write_text(header + diff)
+    mutant = {m.name: m for m in load_mutants(toy_copy)}["plus_one"]
+    assert mutant.files == {"toy.py": wrong.encode()}
+    assert (mutant.kills, mutant.breaks, mutant.form) == (
+        ("test_hidden.py::test_add",),
+        ("R2",),
+        "diff",
+    )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 import zlib
 from pathlib import Path
@@ -163,6 +164,22 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+_HIDDEN_NAMES = re.compile(r"\b(?:hidden|graders)\.[\w.]*\.(?=\w)")
+_GRADING_PATHS = re.compile(r"(?:/tmp/kata-[^\s'\"():,]*|/kata/(?:rt|site|inside)/[^\s'\"():,]*)")
+_FIXTURE_ARG = re.compile(
+    r"^\s+\w+=.*(?:<class |<function |namespace\(|<module |<graders\.|object at 0x).*$", re.M
+)
+
+
+def for_candidate(text: str) -> str:
+    """A message as a candidate may see it: no module names or paths of the hidden suite and
+    the grader, no fixture arguments of a hypothesis example (its data arguments stay)."""
+    text = _FIXTURE_ARG.sub("", text)
+    text = _HIDDEN_NAMES.sub("", text)
+    text = _GRADING_PATHS.sub("<grader>", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
 def _classify(report: pytest.TestReport) -> str:
     if report.passed:
         return "passed"
@@ -213,7 +230,7 @@ class _Recorder:
         entry = self._partial.setdefault(
             report.nodeid,
             {"kind": "test", "nodeid": report.nodeid, "status": "passed", "message": "",
-             "output": "", "duration_s": 0.0, "properties": {}},
+             "output": "", "reviewer": "", "duration_s": 0.0, "properties": {}},
         )  # fmt: skip
         entry["duration_s"] += report.duration
         for name, value in report.user_properties:
@@ -222,17 +239,22 @@ class _Recorder:
         event = entry["properties"].get("sandbox_event")
         if event and status not in ("passed", "skipped"):
             entry["status"] = "oom" if event == "oom" else status
-            entry["message"] = SANDBOX_EVENTS.get(event, event) + f" ({_message(report)[:500]})"
-            entry["output"] = (report.longreprtext or "")[-_MAX_TEXT:]
+            entry["message"] = (
+                SANDBOX_EVENTS.get(event, event) + f" ({for_candidate(_message(report))[:500]})"
+            )
+            entry["reviewer"] = (report.longreprtext or "")[-_MAX_TEXT:]
         elif entry["status"] == "passed" and status != "passed":
             entry["status"] = status
-            entry["message"] = _message(report)
-            entry["output"] = (report.longreprtext or "")[-_MAX_TEXT:]
+            entry["message"] = for_candidate(_message(report))
+            entry["reviewer"] = (report.longreprtext or "")[-_MAX_TEXT:]
         captured = (report.capstdout or "") + (report.capstderr or "")
-        if captured and report.when != "teardown":
-            entry["output"] = (entry["output"] + "\n--- captured output ---\n" + captured)[
+        if captured and report.when != "teardown":  # the hidden test's own prints: reviewers'
+            entry["reviewer"] = (entry["reviewer"] + "\n--- captured output ---\n" + captured)[
                 -_MAX_TEXT:
             ]
+        sandbox = entry["properties"].pop("sandbox_output", "")
+        if sandbox:  # what the submission printed: the candidate's own
+            entry["output"] = for_candidate(sandbox)[-_MAX_TEXT:]
         if report.when == "teardown":
             self._write(self._partial.pop(report.nodeid))
 
