@@ -23,9 +23,22 @@ The engine is a set of small modules, one job each:
 - ``cli``: the ``kata`` command.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
 
-try:
-    __version__ = version("kata-kit")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+source"
+
+@cache
+def kit_version() -> str:
+    """The installed kit's version (``0.0.0+source`` in a source tree that is not installed).
+    Read on first use: ``importlib.metadata`` costs a noticeable part of a second to import."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kata-kit")
+    except PackageNotFoundError:
+        return "0.0.0+source"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return kit_version()
+    raise AttributeError(name)

@@ -6,10 +6,13 @@ import difflib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
 from .errors import UnknownKata
-from .metadata import KataMeta, load_meta
+
+if TYPE_CHECKING:
+    from .metadata import KataMeta
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,16 @@ class Kata:
     @cached_property
     def meta(self) -> KataMeta:
         """The validated ``kata.toml``."""
+        from .metadata import load_meta
+
         return load_meta(self.candidate_dir / "kata.toml")
+
+    def summary(self) -> dict:
+        """``kata.toml`` read as plain TOML, unvalidated: what ``kata list`` shows (validating
+        costs pydantic's import; ``kata verify`` and grading validate)."""
+        import tomllib
+
+        return tomllib.loads((self.candidate_dir / "kata.toml").read_text(encoding="utf-8"))
 
     @property
     def statement(self) -> Path:

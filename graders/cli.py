@@ -12,21 +12,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
-from . import __version__
-from .candidate_view import kata_id_of, write_candidate_view
-from .catalog import all_katas, get_kata
-from .display import console, kata_table, print_result, scorecard, show_statement
 from .errors import KataError, UsageError
-from .exports.gradescope import write_gradescope
-from .exports.junit import write_junit
-from .grade import GradeOptions, check_requirements, grade_files, grade_folder
-from .mutants import load_mutants
-from .result import GradeResult
-from .stress import stress_reference
-from .verify import verify_kata
+
+if TYPE_CHECKING:
+    from .grade import GradeOptions
 
 
 def _seed(text: str) -> int:
@@ -68,15 +59,27 @@ def _grading_options(parser: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace, **extra) -> GradeOptions:
     """GradeOptions from the shared grading flags (``extra`` adds fields such as timeout_s)."""
+    from .grade import GradeOptions
+
     return GradeOptions(device=args.device, perf=args.perf == "on", seed=args.seed,
                         redis_url=args.redis_url, policy=args.policy, **extra)  # fmt: skip
+
+
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        from . import kit_version
+
+        print(f"kata-kit {kit_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kata", description="ML-systems coding katas and their grader."
     )
-    parser.add_argument("--version", action="version", version=f"kata-kit {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the kit's version")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="the katas: id, title, difficulty, tags, gpu, source")
@@ -106,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="result file (default: kata-results/KATA/DIRNAME.json)",
     )
     p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
+    p.add_argument("--full", action="store_true", help="show every message whole in the table")
     p.add_argument(
         "--gradescope", type=Path, default=None, help="also write Gradescope results.json here"
     )
@@ -219,16 +223,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from .catalog import all_katas
+    from .display import console, kata_table
+
     console().print(kata_table(all_katas()))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from .catalog import get_kata
+    from .display import console, show_statement
+
     show_statement(get_kata(args.kata), console())
     return 0
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    from .candidate_view import write_candidate_view
+    from .catalog import get_kata
+    from .display import console
+
     kata = get_kata(args.kata)
     write_candidate_view(kata, args.dir)
     out = console()
@@ -239,6 +253,10 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from .candidate_view import kata_id_of
+    from .catalog import get_kata
+    from .display import console
+
     kata = get_kata(kata_id_of(args.dir))
     extra = [a for a in args.pytest_args if a != "--"]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "pythonpath=.",
@@ -253,6 +271,12 @@ def _default_result_path(kata_id: str, folder: Path) -> Path:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from .catalog import get_kata
+    from .display import console, print_result
+    from .exports.gradescope import write_gradescope
+    from .exports.junit import write_junit
+    from .grade import grade_folder
+
     kata = get_kata(args.kata)
     out = console()
     with out.status(f"grading {args.dir} against {kata.id} ..."):
@@ -262,7 +286,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         write_junit(result, args.junit)
     if args.gradescope:
         write_gradescope(result, args.gradescope)
-    print_result(result, out)
+    print_result(result, out, full=args.full)
     out.print(f"[dim]result: {path}[/]")
     if result.error:
         print(f"error: {result.error}", file=sys.stderr)
@@ -270,6 +294,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .catalog import all_katas, get_kata
+    from .display import console
+    from .verify import verify_kata
+
     katas = [get_kata(k) for k in args.katas] if args.katas else all_katas()
     out = console()
     failed = 0
@@ -288,6 +316,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
+    from .catalog import all_katas, get_kata
+    from .display import console
+    from .stress import stress_reference
+
     katas = (
         [get_kata(k) for k in args.katas]
         if args.katas
@@ -309,6 +341,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
 
 
 def cmd_cohort(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -318,7 +351,10 @@ def cmd_cohort(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
+    from .catalog import get_kata
     from .cohort import discover, plan, run_local
+    from .display import console
+    from .grade import check_requirements
     from .gradebook import write_reports
 
     katas = [get_kata(k) for k in args.kata]
@@ -412,6 +448,7 @@ def _require_isolation(args: argparse.Namespace) -> None:
 
 def cmd_bundle(args: argparse.Namespace) -> int:
     from .bundle import make_bundle
+    from .display import console
 
     path = make_bundle(args.katas, args.out, time_box=args.time_box)
     console().print(f"wrote {path}: {', '.join(args.katas)} (time box {args.time_box})")
@@ -420,6 +457,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
 def cmd_grade_returned(args: argparse.Namespace) -> int:
     from .bundle import grade_returned
+    from .display import console, print_result
 
     out = console()
     _require_isolation(args)
@@ -437,6 +475,8 @@ def cmd_grade_returned(args: argparse.Namespace) -> int:
 
 
 def cmd_similarity(args: argparse.Namespace) -> int:
+    from .catalog import get_kata
+    from .display import console
     from .similarity import similarity_report
 
     kata = get_kata(args.kata)
@@ -452,6 +492,8 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from .catalog import get_kata
+    from .display import console
     from .exports.autograder import export_gradescope
 
     path = export_gradescope(get_kata(args.kata), args.out, perf=args.perf == "on")
@@ -460,6 +502,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .catalog import get_kata
+    from .display import console, scorecard
+    from .grade import grade_files
+    from .mutants import load_mutants
+    from .result import GradeResult
+
     kata = get_kata(args.kata)
     out = console()
     rows: list[tuple[str, GradeResult]] = []

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
-from .catalog import Kata
-from .result import GradeResult
+if TYPE_CHECKING:
+    from .catalog import Kata
+    from .result import GradeResult
 
 STATUS_STYLE = {
     "passed": "green", "pass": "bold green", "failed": "red", "fail": "bold red",
@@ -34,52 +35,88 @@ def kata_table(katas: list[Kata]) -> Table:
     for col in ("title", "difficulty", "tags", "gpu", "source"):
         table.add_column(col, overflow="fold")
     for k in katas:
-        m = k.meta
-        table.add_row(m.id, m.title, m.difficulty, ", ".join(m.tags), "yes" if m.gpu else "",
-                      f"{m.source.seed}: {m.source.section}")  # fmt: skip
+        m = k.summary()
+        table.add_row(k.id, str(m.get("title", "")), str(m.get("difficulty", "")),
+                      ", ".join(m.get("tags", [])), "yes" if m.get("gpu") else "",
+                      str(m.get("source", {}).get("section", "")))  # fmt: skip
     return table
 
 
 def show_statement(kata: Kata, out: Console) -> None:
     """``kata show``: the statement rendered as Markdown."""
+    from rich.markdown import Markdown
+
     out.print(Markdown(kata.statement.read_text(encoding="utf-8")))
 
 
-def _first_line(text: str, width: int = 110) -> str:
+def _first_line(text: str, width: int | None = 200) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+    if width is None or len(line) <= width:
+        return line
+    cut = line[:width].rsplit(" ", 1)[0]
+    return cut + " ..."
 
 
-def result_table(result: GradeResult) -> Table:
-    """One row per hidden test: status, points, and the message or the measured ratio."""
+def _points(value: float) -> str:
+    """Points for display: at most two decimals (4.67, not 4.6667)."""
+    return f"{round(value, 2):g}"
+
+
+def result_table(result: GradeResult, full: bool = False) -> Table:
+    """One row per hidden test: status, points, and the message or the measured ratio.
+
+    The detail column folds (a ratio or a bound is never cut); a message is shown to its first
+    line (cut at a word near 200 characters), or whole with ``full``; a reason shared by every
+    failing row (a missing file, a syntax error) is printed once below the table instead.
+    """
     perf = result.performance
     title = (
         f"{result.kata} v{result.kata_version}  [{STATUS_STYLE.get(result.status, '')}]"
-        f"{result.status.upper()}[/]  {result.score:g}/{result.max_score:g}  "
-        f"(correctness {result.correctness.score:g}/{result.correctness.max_score:g}, "
-        + (f"performance {perf.score:g}/{perf.max_score:g})" if perf else "performance not graded)")
+        f"{result.status.upper()}[/]  {_points(result.score)}/{_points(result.max_score)}  "
+        f"(correctness {_points(result.correctness.score)}/{_points(result.correctness.max_score)}, "
+        + (
+            f"performance {_points(perf.score)}/{_points(perf.max_score)})"
+            if perf
+            else "performance not graded)"
+        )
     )
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("test", overflow="fold")
-    table.add_column("status")
-    table.add_column("points", justify="right")
+    table.add_column("status", no_wrap=True)
+    table.add_column("points", justify="right", no_wrap=True)
     table.add_column("detail", overflow="fold")
+    shared = shared_reason(result)
     for t in result.tests:
+        message = "" if shared and t.message == shared else t.message
+        text = message if full else _first_line(message)
         if t.perf is not None:
             detail = f"{t.perf.ratio:.2f}x (bound {t.perf.bound:g}x)"
-            if t.status != "passed":
-                detail += " " + _first_line(t.message, 80)
+            if t.status != "passed" and text:
+                detail += " " + text
         else:
-            detail = _first_line(t.message) if t.status != "passed" else ""
-        points = f"{t.score:g}/{t.max_score:g}" if t.counted else "-"
+            detail = text if t.status != "passed" else ""
+        points = f"{_points(t.score)}/{_points(t.max_score)}" if t.counted else "-"
         style = STATUS_STYLE.get(t.status, "")
         table.add_row(escape(t.name), f"[{style}]{t.status}[/]", points, escape(detail))
     return table
 
 
-def print_result(result: GradeResult, out: Console) -> None:
-    """The table, then policy findings, errors and the seed."""
-    out.print(result_table(result))
+def shared_reason(result: GradeResult) -> str:
+    """The message every counted failing test has in common, if there are several of them."""
+    failing = [t for t in result.tests if t.counted and t.status != "passed"]
+    messages = {t.message for t in failing}
+    if len(failing) >= 3 and len(messages) == 1:
+        return messages.pop()
+    return ""
+
+
+def print_result(result: GradeResult, out: Console, full: bool = False) -> None:
+    """The table, then a reason shared by every failing test, policy findings, errors, the
+    seed, and where the full text is."""
+    out.print(result_table(result, full))
+    shared = shared_reason(result)
+    if shared:
+        out.print(f"[red]every failing test:[/] {escape(shared)}")
     findings = result.policy.get("findings", [])
     if findings:
         verdict = (
@@ -88,9 +125,15 @@ def print_result(result: GradeResult, out: Console) -> None:
         out.print(f"[yellow]policy: {len(findings)} finding(s), {verdict}[/]")
         for f in findings[:20]:
             out.print(escape(f"  {f['file']}:{f['line']}: [{f['rule']}] {f['message']}"))
-    if result.error:
+    if result.error and result.error not in shared:
         out.print(f"[magenta]error:[/] {escape(result.error)}")
     out.print(f"[dim]seed {result.seed} · device {result.device} · {result.duration_s:.1f} s[/]")
+    if not full and any(
+        len(t.message.strip().splitlines()) > 1 or len(t.message) > 200 for t in result.tests
+    ):
+        out.print(
+            "[dim]messages are cut to a line: --full shows them whole (so does the JSON result)[/]"
+        )
 
 
 def scorecard(rows: list[tuple[str, GradeResult]], title: str) -> Table:
