@@ -119,13 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="reference 100%%, stub 0, every mutant caught")
     p.add_argument("katas", nargs="*", help="kata ids (default: all)")
     p.add_argument("--jobs", type=int, default=2, help="parallel correctness runs (default 2)")
-    p.add_argument(
-        "--stress",
-        type=int,
-        default=3,
-        metavar="N",
-        help="runs of the reference's performance gates with a busy core (default 3)",
-    )
     _grading_options(p)
     p.set_defaults(func=cmd_verify)
 

@@ -92,10 +92,38 @@ def test_grade_syntax_error_is_one_line(toy_root, tmp_path):
 @pytest.mark.slow
 def test_verify_and_demo_toy(toy_root):
     """`kata verify` prints one line per kata; `kata demo` prints the scorecard."""
-    done = kata("verify", "toy", "--stress", "2", root=toy_root)
+    done = kata("verify", "toy", root=toy_root)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith(
-        "ok   toy: reference 100%, stub 0 on correctness, 3/3 mutants caught"
+        "ok   toy: reference 100%, 2/2 solutions 100%, stub 0 on correctness, 3/3 mutants "
+        "caught, 3 rules, 3 checked, 3 killed"
     )
     demo = kata("demo", "toy", root=toy_root)
     assert demo.returncode == 0 and "mutant slow_total" in demo.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"]])
+def test_cli_starts_without_heavy_imports(args):
+    """`kata --help` and `kata list` import no heavy library (pydantic, numpy, torch, pandas,
+    psutil, rich.markdown, importlib.metadata): they answer in a fraction of a second."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "graders.cli", *args],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
+        line.split("|")[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    heavy = {
+        "pydantic",
+        "numpy",
+        "torch",
+        "pandas",
+        "psutil",
+        "rich.markdown",
+        "importlib.metadata",
+    }
+    assert not heavy & imported, sorted(heavy & imported)

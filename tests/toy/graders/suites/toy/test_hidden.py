@@ -13,6 +13,7 @@ def ref(reference):
     return reference("toy")
 
 
+@pytest.mark.rules("R1")
 @pytest.mark.parametrize("a", [0, 5, -3])
 def test_add(sol, rng, a):
     """add(a, b) == a + b."""
@@ -20,6 +21,7 @@ def test_add(sol, rng, a):
     assert sol.add(a, b) == a + b, f"add({a}, {b}) returned {sol.add(a, b)!r}"
 
 
+@pytest.mark.rules("R2")
 @pytest.mark.weight(2)
 def test_total(sol, rng):
     """total(xs) == sum(xs)."""
@@ -27,12 +29,14 @@ def test_total(sol, rng):
     assert sol.total(xs) == sum(xs)
 
 
+@pytest.mark.rules("R1")
 @pytest.mark.gpu
 def test_gpu_only(sol):
     """Only graded on CUDA."""
     assert sol.add(1, 1) == 2
 
 
+@pytest.mark.rules("R3")
 @pytest.mark.perf
 def test_total_speed(sol, ref, perf):
     """total is within 3x of the reference."""

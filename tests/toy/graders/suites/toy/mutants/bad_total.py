@@ -1,4 +1,5 @@
 # kills: test_hidden.py::test_total
+# breaks: R2
 def add(a, b):
     return a + b
 

@@ -1,4 +1,5 @@
 # kills: test_hidden.py::test_total_speed
+# breaks: R3
 
 
 def add(a, b):
