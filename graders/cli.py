@@ -122,10 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     _grading_options(p)
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("stress", help="the reference's performance gates, N runs with busy cores")
+    p = sub.add_parser(
+        "stress", help="performance gates of the reference and solutions, N runs with busy cores"
+    )
     p.add_argument("katas", nargs="*", help="kata ids (default: every kata with a gate)")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--load", type=int, default=1, help="busy processes beside the run (default 1)")
+    p.add_argument("--reference-only", action="store_true", help="skip the independent solutions")
+    p.add_argument(
+        "--stale",
+        action="store_true",
+        help="only katas whose stress record is missing or out of date",
+    )
+    p.add_argument("--no-record", action="store_true", help="do not write stress.json")
     _grading_options(p)
     p.set_defaults(func=cmd_stress)
 
@@ -311,7 +320,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_stress(args: argparse.Namespace) -> int:
     from .catalog import all_katas, get_kata
     from .display import console
-    from .stress import stress_reference
+    from .stress import record_status, stress_kata, write_record
 
     katas = (
         [get_kata(k) for k in args.katas]
@@ -321,15 +330,26 @@ def cmd_stress(args: argparse.Namespace) -> int:
     out = console()
     failed = 0
     for kata in katas:
+        fresh, why = record_status(kata)
+        if args.stale and fresh:
+            out.print(f"{kata.id}: record up to date ({why})", markup=False)
+            continue
         with out.status(f"stressing {kata.id}: {args.runs} runs, {args.load} busy core(s) ..."):
-            gates = stress_reference(kata, runs=args.runs, load=args.load, device=args.device,
-                                     seed=args.seed, redis_url=args.redis_url)  # fmt: skip
+            results = stress_kata(kata, runs=args.runs, load=args.load, device=args.device,
+                                  seed=args.seed, redis_url=args.redis_url,
+                                  solutions=not args.reference_only)  # fmt: skip
         out.print(f"{kata.id}:", markup=False)
-        for gate in gates:
-            out.print("  " + gate.summary(), markup=False, highlight=False)
-            for failure in gate.failures[:3]:
-                out.print(f"      {failure}", markup=False, highlight=False)
-            failed += not gate.ok
+        bad = 0
+        for label, gates in results.items():
+            for gate in gates:
+                out.print(f"  {label}: " + gate.summary(), markup=False, highlight=False)
+                for failure in gate.failures[:3]:
+                    out.print(f"      {failure}", markup=False, highlight=False)
+                bad += not gate.ok
+        failed += bad
+        if not args.no_record and not args.reference_only and args.device == "cpu":
+            path = write_record(kata, args.runs, args.load, results)
+            out.print(f"  [dim]record: {path}[/]")
     return 1 if failed else 0
 
 

@@ -105,3 +105,91 @@ def redis_url(request):
     if request.param == "fakeredis":
         return None
     return request.getfixturevalue("real_redis_url")
+
+
+# -- the CI budget (issue 12) -------------------------------------------------------------------
+
+#: One kata's `kata verify` may take this long; 100 katas must fit CI's 40 minutes.
+MAX_KATA_S = float(os.environ.get("KATA_MAX_VERIFY_S", "90"))
+BUDGET_S = 40 * 60
+PROJECTED_KATAS = 100
+
+
+def pytest_configure(config):
+    """A file every worker (pytest-xdist) appends its katas' verification times to."""
+    if not os.environ.get("KATA_BUDGET_FILE"):
+        import tempfile
+
+        path = Path(tempfile.gettempdir()) / f"kata-budget-{os.getpid()}-{int(time.time())}.jsonl"
+        os.environ["KATA_BUDGET_FILE"] = str(path)
+        config._kata_budget_owner = True
+        config._kata_started = time.monotonic()
+
+
+@pytest.fixture
+def verify_budget():
+    """``verify_budget(kata_id, seconds, phases)`` records one kata's verification time."""
+    import json
+
+    def record(kata_id: str, seconds: float, phases: dict) -> None:
+        with open(os.environ["KATA_BUDGET_FILE"], "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"kata": kata_id, "s": seconds, "phases": phases}) + "\n")
+
+    return record
+
+
+def _budget_rows() -> list[dict]:
+    import json
+
+    path = Path(os.environ.get("KATA_BUDGET_FILE", ""))
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _workers(config) -> int:
+    n = getattr(config.option, "numprocesses", None)
+    return max(1, int(n)) if isinstance(n, int) else 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The slowest katas, each kata's phases, and the projection for 100 katas."""
+    if not getattr(config, "_kata_budget_owner", False):
+        return
+    rows = _budget_rows()
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("verification budget")
+    for row in sorted(rows, key=lambda r: -r["s"])[:15]:
+        phases = ", ".join(f"{k} {v:.0f} s" for k, v in row["phases"].items())
+        flag = "  OVER" if row["s"] > MAX_KATA_S else ""
+        tr.write_line(f"{row['kata']:28s} {row['s']:6.1f} s  ({phases}){flag}")
+    wall = time.monotonic() - config._kata_started
+    workers = _workers(config)
+    kata_wall = sum(r["s"] for r in rows) / workers
+    projected = max(0.0, wall - kata_wall) + kata_wall * PROJECTED_KATAS / len(rows)
+    tr.write_line(
+        f"{len(rows)} katas verified in {kata_wall / 60:.1f} min of wall time ({workers} worker(s)); "
+        f"projected for {PROJECTED_KATAS} katas: {projected / 60:.1f} min (budget {BUDGET_S / 60:.0f} min)"
+    )
+    config._kata_over = [r["kata"] for r in rows if r["s"] > MAX_KATA_S]
+    config._kata_projected = projected
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when a kata's verification is over MAX_KATA_S or the projection is over
+    budget (only when every kata was verified in this run)."""
+    config = session.config
+    if not getattr(config, "_kata_budget_owner", False):
+        return
+    rows = _budget_rows()
+    from graders.catalog import kata_ids
+
+    if rows and len({r["kata"] for r in rows}) == len(kata_ids()) and exitstatus == 0:
+        wall = time.monotonic() - config._kata_started
+        kata_wall = sum(r["s"] for r in rows) / _workers(config)
+        projected = max(0.0, wall - kata_wall) + kata_wall * PROJECTED_KATAS / len(rows)
+        over = [r["kata"] for r in rows if r["s"] > MAX_KATA_S]
+        if over or projected > BUDGET_S:
+            session.exitstatus = 1
