@@ -157,10 +157,11 @@ def plan(
     return todo, done
 
 
-def grade_task(task: Task, options: GradeOptions) -> GradeResult:
+def grade_task(task: Task, options: GradeOptions, confirming: bool = False) -> GradeResult:
     """Grade one task here and write its result file. Never raises for a bad submission; an
     internal error of the grader itself becomes an ``error`` result too, so one task cannot
-    stop the batch."""
+    stop the batch. ``confirming``: a second grade of a submission that timed out while others
+    were grading, run alone; its result says so."""
     try:
         result = grade_files(
             task.kata, task.files, options, origin=task.origin, problem=task.problem
@@ -171,6 +172,11 @@ def grade_task(task: Task, options: GradeOptions) -> GradeResult:
         why = f"internal grading error ({type(exc).__name__}: {exc}); grade this submission again"
         result = grade_files(task.kata, {}, options, origin=task.origin, problem=why)
     result.cache_key = task.key
+    if confirming:
+        result.notes.append(
+            "timed out while other submissions were grading; graded again alone: "
+            + ("timed out again" if result.status == "timeout" else "finished in time")
+        )
     result.write(task.result_path)
     return result
 
@@ -204,6 +210,7 @@ def _run_pool(
 ) -> None:
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     running: dict[Future, Task] = {}
+    timed_out: list[Task] = []
     try:
         queue = list(reversed(slow))
         while queue or running:
@@ -214,8 +221,14 @@ def _run_pool(
             for future in finished:
                 task = running.pop(future)
                 result = future.result()
-                if on_done:
+                if result.status == "timeout" and jobs > 1:
+                    timed_out.append(task)  # confirmed below, alone: not reported yet
+                elif on_done:
                     on_done(task, result)
+        for task in timed_out:  # a busy machine must not fail a right answer: grade it again,
+            result = grade_task(task, options, confirming=True)  # with nothing else grading
+            if on_done:
+                on_done(task, result)
     except BaseException:
         terminate_all()
         pool.shutdown(wait=False, cancel_futures=True)

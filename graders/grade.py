@@ -241,6 +241,7 @@ def grade_files(
     check_requirements(kata)
     start = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     sub = files if isinstance(files, Submission) else Submission(Path(origin or "."), files)
     meta = kata.meta
@@ -315,6 +316,7 @@ def grade_files(
         tests=tests,
         public=public,
         isolation=mode,
+        load=round(load, 2),
         error=total_error,
         output_tail=(run.outcome.output[-8000:] if run.outcome else ""),
         started_at=started_at,

@@ -86,6 +86,8 @@ def feedback_markdown(student: str, results: list[GradeResult]) -> str:
         ]
         if r.error:
             lines += [f"**Grading note:** {r.error}", ""]
+        for note in r.notes:
+            lines += [f"**Note:** {note}", ""]
         if r.policy.get("findings"):
             lines += [f"**Marked for review:** {len(r.policy['findings'])} policy finding(s), e.g. "
                       f"`{r.policy['findings'][0]['message']}`.", ""]  # fmt: skip
@@ -183,6 +185,7 @@ def summary_markdown(
                 problems.append(
                     f"- {student}/{kata}: {r.status}" + (f" ({r.error})" if r.error else "")
                 )
+            problems += [f"- {student}/{kata}: {note}" for note in r.notes]
             if r.policy.get("review"):
                 problems.append(
                     f"- {student}/{kata}: marked for review ({len(r.policy['findings'])} policy finding(s))"

@@ -82,6 +82,8 @@ class GradeResult:
     tests: list[TestResult] = field(default_factory=list)
     public: dict[str, str] = field(default_factory=dict)  # public tests run beside (verify)
     isolation: str = ""  # "bwrap" (the contestant ran in a sandbox) or "none"
+    load: float = 0.0  # the machine's 1-minute load average when grading started
+    notes: list[str] = field(default_factory=list)  # how the grade came about (a confirmed timeout)
     error: str = ""
     output_tail: str = ""
     started_at: str = ""

@@ -197,3 +197,46 @@ def test_queue_exactly_once_with_a_killed_worker(toy_root, real_redis_url, tmp_p
     )
     text, _ = again.communicate(timeout=60)
     assert again.returncode == 0 and "0 to grade" in text
+
+
+@pytest.mark.slow
+def test_an_interrupted_cohort_resumes_to_the_same_gradebook(toy_root, tmp_path):
+    """Interrupted at several points with SIGINT and with SIGKILL, then run again to the end,
+    a cohort's gradebook equals an uninterrupted run's: an interrupted grade leaves no result,
+    never a wrong one (no 'oom' made of a kill), and every result file is intact."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    from graders.result import load_result
+
+    subs = tmp_path / "subs"
+    sources = {f"s{i}": (ADD + TOTAL if i % 3 else "def add(a, b):\n    return a - b\n" + TOTAL)
+               for i in range(6)}  # fmt: skip
+    for name, text in sources.items():
+        (subs / name).mkdir(parents=True)
+        (subs / name / "toy.py").write_text(text)
+    env = {**os.environ, "KATA_KIT_ROOT": str(toy_root)}
+
+    def cohort(out: Path) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "graders.cli", "cohort", str(subs), "--kata", "toy", "--out",
+             str(out), "--jobs", "2", "--perf", "off", "--seed", "9"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+    straight = tmp_path / "straight"
+    assert cohort(straight).wait(600) == 0
+    out = tmp_path / "interrupted"
+    chance = random.Random(4)
+    for sig in (signal.SIGINT, signal.SIGKILL, signal.SIGINT, signal.SIGKILL):
+        proc = cohort(out)
+        time.sleep(chance.uniform(1.0, 6.0))
+        proc.send_signal(sig)
+        proc.wait(120)
+        for path in (out / "results").rglob("*.json"):
+            result = load_result(path)
+            assert result.status != "oom" and result.digest == result.content_digest(), path
+    assert cohort(out).wait(600) == 0
+    assert rows(out) == rows(straight)
