@@ -116,6 +116,10 @@ def test_gradescope_autograder(toy_root, tmp_path, monkeypatch):
         zf.extractall(tmp_path / "source")
     assert any(n.startswith("kit/graders/suites/diffusion_q_sample/test_") for n in names)
     assert not any("/mutants/" in n for n in names)
+    setup = (tmp_path / "source" / "setup.sh").read_text()
+    assert subprocess.run(["bash", "-n", str(tmp_path / "source" / "setup.sh")]).returncode == 0
+    assert "python3.11" not in setup.split("for candidate in")[0]  # no Python version hard-wired
+    assert "bubblewrap" in setup and "uv python install" in setup
     others = {k.id for k in all_katas()} - {kata.id}
     assert not any(f"/{o}/" in n for n in names for o in others)
     root = tmp_path / "autograder"

@@ -1,6 +1,8 @@
 """``kata export gradescope ID --out autograder.zip``: a Gradescope autograder for one kata.
 
-The zip holds, at its root, ``setup.sh`` (installs Python 3.11, the CPU build of torch when the
+The zip holds, at its root, ``setup.sh`` (finds a Python 3.11 or newer on the image, or installs
+one: the distribution's package where it has one, else a standalone build through ``uv``, so it
+works on Ubuntu 20.04, 22.04 and 24.04 images; then bubblewrap, the CPU build of torch when the
 kata needs it, and the kit from ``kit/``), ``run_autograder`` (grades ``/autograder/submission``
 with the engine and writes ``/autograder/results/results.json``: per-test scores, visibility,
 the performance leaderboard), and ``kit/``: the engine with this kata's statement, reference and
@@ -24,8 +26,27 @@ SETUP_SH = """\
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq python3.11 python3.11-venv util-linux >/dev/null
-python3.11 -m venv /autograder/venv
+# bubblewrap: the sandbox submissions run in (where the image allows user namespaces; elsewhere
+# results say isolation: none); util-linux: prlimit and friends.
+apt-get install -y -qq bubblewrap util-linux curl ca-certificates >/dev/null || true
+recent() {{ "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; }}
+PY=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null && recent "$candidate"; then PY=$(command -v "$candidate"); break; fi
+done
+if [ -z "$PY" ] && apt-cache show python3.11 >/dev/null 2>&1; then  # Ubuntu 22.04
+  apt-get install -y -qq python3.11 python3.11-venv >/dev/null && PY=$(command -v python3.11)
+fi
+if [ -n "$PY" ]; then  # the distribution's Python needs its venv package
+  apt-get install -y -qq "$(basename "$PY")-venv" >/dev/null 2>&1 || apt-get install -y -qq python3-venv >/dev/null 2>&1 || true
+fi
+if [ -z "$PY" ] || ! "$PY" -m venv --help >/dev/null 2>&1; then  # Ubuntu 20.04: a standalone build
+  curl -LsSf https://astral.sh/uv/install.sh | env UV_INSTALL_DIR=/usr/local/bin sh
+  uv python install 3.11
+  PY=$(uv python find 3.11)
+fi
+echo "setup.sh: using $PY ($("$PY" --version))"
+"$PY" -m venv /autograder/venv
 /autograder/venv/bin/pip install -q --upgrade pip
 {torch_line}/autograder/venv/bin/pip install -q "/autograder/source/kit[katas]"
 """
