@@ -527,14 +527,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     examples: list[tuple[str, dict[str, bytes]]] = [
         ("reference", {n: (kata.reference_dir / n).read_bytes() for n in kata.meta.files})
     ]
-    examples += [(f"mutant {m.name}", m.files) for m in load_mutants(kata)]
+    mutants = load_mutants(kata)
+    examples += [(f"mutant {m.name}", m.files) for m in mutants]
+    caught = 0
     for index, (label, files) in enumerate(examples, start=1):
         with out.status(f"[{index}/{len(examples)}] grading {label} ..."):
             result = grade_files(kata, files, _options(args), origin=label)
         rows.append((label, result))
+        if index > 1:
+            named = mutants[index - 2].kills
+            caught += any(t.status != "passed" for t in result.tests
+                          if t.counted and any(t.name == k or t.name.startswith(k + "[") for k in named))  # fmt: skip
         out.print(f"  {label}: {result.status} {result.score:g}/{result.max_score:g}", markup=False)
     out.print(scorecard(rows, f"{kata.id}: the reference and its mutants, graded"))
-    return 0 if rows[0][1].status == "pass" else 1
+    out.print(
+        f"{caught} of {len(mutants)} mutants caught by the test they name; points are per test: "
+        "a test that was killed for memory, timed out or crashed earns nothing, the tests that "
+        "passed keep theirs, and the status says what happened."
+    )
+    return 0 if rows[0][1].status == "pass" and caught == len(mutants) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
