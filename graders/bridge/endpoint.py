@@ -36,6 +36,7 @@ import enum
 import gc
 import itertools
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -844,6 +845,13 @@ class Endpoint:
         weakref.finalize(token, self._releases.append, (int(hid), 1))
         exc._kata_token = token
         return exc
+
+
+def _synchronize_device() -> None:
+    """Wait for queued CUDA work (a timed call on the GPU must not return before it ends)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
 
 
 class _Sentinel:
