@@ -91,6 +91,8 @@ class SandboxSpec:
         device: ``"cpu"`` or ``"cuda"``.
         service_dir: a host folder holding the service sockets, shown as ``/kata/svc``.
         env: extra environment variables (``PYTHONHASHSEED`` ...).
+        preload: packages the sandbox imports before it serves (the kata's heavy imports: done
+            while the judge is still starting, before any candidate code runs).
     """
 
     label: str
@@ -104,6 +106,7 @@ class SandboxSpec:
     device: str = "cpu"
     service_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    preload: list[str] = field(default_factory=list)
 
 
 def isolation_requested() -> str:
@@ -238,6 +241,7 @@ def serve_config(spec: SandboxSpec, redis: str | None) -> dict:
         "limits": _limits(spec),
         "redis": redis,
         "cwd": "/kata/work",
+        "preload": list(spec.preload),
     }
 
 
@@ -355,6 +359,7 @@ class Sandbox:
             "limits": _limits(spec),
             "redis": str(spec.service_dir / "redis.sock") if spec.service_dir else None,
             "cwd": str(work),
+            "preload": list(spec.preload),
         }
         argv = [_python(), "-I", "-S", "-c", BOOT.format(rt=str(rt)), str(fd), json.dumps(config)]
         return argv, env

@@ -11,7 +11,8 @@ Started inside the sandbox (see :mod:`graders.sandbox`) as::
 - ``modules``: the module names the judge may import here (the kata's files, ``inside``);
 - ``limits``: resource limits set before any candidate code runs (``data``, ``as``,
   ``fsize``, ``nofile`` in bytes or counts; the sandbox drops the capability to raise them);
-- ``redis``: the Unix socket of the Redis service, if the kata has one.
+- ``redis``: the Unix socket of the Redis service, if the kata has one;
+- ``preload``: packages imported before serving (the kata's heavy imports).
 
 Nothing here trusts the candidate's code, and nothing the judge relies on is computed here:
 the judge times calls with its own clock and checks every value it receives.
@@ -124,6 +125,12 @@ def run(fd: int, config: dict) -> None:
     if config.get("cwd"):
         os.chdir(config["cwd"])
     _apply_limits(config.get("limits", {}))
+    for name in config.get("preload", []):  # the kata's heavy imports, before any candidate code
+        if name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - imported again (and reported) when used
+                continue
     sys.setswitchinterval(float(config.get("switch_interval", 0.0005)))
     sock = socket.socket(fileno=fd)
     from .endpoint import Endpoint

@@ -315,17 +315,42 @@ def device(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def kata_session(request: pytest.FixtureRequest):
     """The grading run's sandboxes and services (:class:`graders.harness.session.Session`)."""
+    session = getattr(request.config, "_kata_session", None) or _make_session(request.config)
+    yield session
+    session.close()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the sandboxes the collected tests will need as soon as collection ends, so their
+    imports overlap the judge's."""
+    config = session.config
+    if config.getoption("collectonly") or not config.getoption("--kata-report"):
+        return
+    if not config.getoption("--kata-candidate") or not session.items:
+        return
+    names = {n for item in session.items for n in getattr(item, "fixturenames", ())}
+    roles = ["contestant"] if names & {"sol", "candidate", "inside", "perf"} else []
+    if names & {"ref", "reference", "baseline"}:
+        roles.append("baseline")
+    if roles:
+        _make_session(config).prestart(roles)
+
+
+def _make_session(config: pytest.Config):
     from ..sandbox import ZygoteAddress
     from .session import Session, SessionConfig
 
-    opt = request.config.getoption
+    existing = getattr(config, "_kata_session", None)
+    if existing is not None:
+        return existing
+    opt = config.getoption
 
     def split(name: str) -> list[str]:
         return [x for x in (opt(name) or "").split(",") if x]
 
-    hidden = Path(str(request.config.rootpath)) / "hidden"
+    hidden = Path(str(config.rootpath)) / "hidden"
     inside, baseline = hidden / "inside.py", hidden / "baseline.py"
-    config = SessionConfig(
+    session_config = SessionConfig(
         modules=split("--kata-modules"), imports=split("--kata-imports"),
         candidate_dir=Path(opt("--kata-candidate")) if opt("--kata-candidate") else None,
         reference_dir=Path(opt("--kata-reference")) if opt("--kata-reference") else None,
@@ -335,10 +360,9 @@ def kata_session(request: pytest.FixtureRequest):
         redis_url=opt("--kata-redis-url"), isolation=opt("--kata-isolation"),
         zygote=ZygoteAddress.from_json(opt("--kata-zygote")) if opt("--kata-zygote") else None,
     )  # fmt: skip
-    session = Session(config)
-    request.config._kata_session = session  # for the per-test hooks below
-    yield session
-    session.close()
+    session = Session(session_config)
+    config._kata_session = session  # for the per-test hooks below
+    return session
 
 
 def _module_names(request: pytest.FixtureRequest) -> list[str]:
@@ -479,6 +503,12 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     event = session.health("contestant")
     if event:
         report.user_properties.append(("sandbox_event", event))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = getattr(config, "_kata_session", None)
+    if session is not None:
+        session.close()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

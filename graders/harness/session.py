@@ -28,6 +28,8 @@ from ..bridge.proxy import RemoteModule
 from ..sandbox import Sandbox, SandboxSpec, ZygoteAddress, isolation
 
 MAX_RESTARTS = 5
+#: Packages worth importing in a sandbox before it serves (seconds of import each).
+PRELOAD = frozenset({"torch", "numpy", "pandas", "scipy", "sklearn", "xgboost", "redis"})
 ROLES = ("contestant", "baseline")
 
 
@@ -107,6 +109,7 @@ class Session:
             packages=list(self.config.imports), inside=self.config.inside,
             memory_mb=self.config.memory_mb, device=self.config.device,
             service_dir=self._service_dir if self.config.services else None, env=dict(env or {}),
+            preload=[m for m in self.config.imports if m in PRELOAD],
         )  # fmt: skip
 
     def sandbox(self, role: str) -> Sandbox:
@@ -134,6 +137,15 @@ class Session:
             )
             self._sandboxes[role] = box
             return box
+
+    def prestart(self, roles: list[str]) -> None:
+        """Start the sandboxes of ``roles`` now (they import their packages while the judge
+        goes on); a failure here is left for the first test that needs the sandbox."""
+        for role in roles:
+            try:
+                self.sandbox(role)
+            except Exception:  # noqa: BLE001, S110 - reported by the test that uses it
+                pass
 
     def spawn(self, role: str = "contestant", env: dict[str, str] | None = None) -> Sandbox:
         """An extra sandbox of ``role`` (a second contestant with another ``PYTHONHASHSEED``,
@@ -204,12 +216,13 @@ class Session:
         return ""
 
     def close(self) -> None:
-        """Stop every sandbox and service."""
+        """Stop every sandbox and service (again: a no-op)."""
         for box in [*self._sandboxes.values(), *self.extra]:
             if box is not None:
                 box.stop()
         if self.redis is not None:
             self.redis.close()
+            self.redis = None
         import shutil
 
         shutil.rmtree(self._dir, ignore_errors=True)
