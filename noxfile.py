@@ -1,6 +1,9 @@
 """nox sessions of kata-kit.
 
-- ``tests``: the kit's own tests, including ``kata verify`` of every kata, on CPU.
+- ``tests``: the kit's own tests, including ``kata verify`` of every kata and the check of
+  every kata's stress record (a stale one is stressed again), on CPU.
+- ``stress``: ``kata stress`` of every kata (reference and solutions, 10 runs with a busy
+  core), rewriting their stress records.
 - ``grade``: ``kata grade`` with the session's arguments (``nox -s grade -- ID DIR``).
 - ``demo``: grades the reference and the mutants of a kata and prints the scorecard.
 - ``gpu``: ``kata verify --device cuda``; skips with a reason where CUDA is absent. Works with
@@ -24,15 +27,35 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
 def _install(session: nox.Session) -> None:
-    session.install(TORCH_CPU)
+    """torch (CPU) and the kit. torch is about 200 MB of wheels: the first run of a session
+    takes several minutes; later runs reuse the environment and skip it."""
+    probe = session.run(
+        "python", "-c", "import torch; print(torch.__version__)",
+        silent=True, success_codes=[0, 1], log=False,
+    )  # fmt: skip
+    if probe and probe.strip().startswith(TORCH_CPU.split("==")[1]):
+        session.log(f"reusing {TORCH_CPU} already in this environment")
+    else:
+        session.log(f"installing {TORCH_CPU} (CPU build; the first time takes a few minutes)")
+        session.install(TORCH_CPU)
+    session.log("installing the kit with its test and kata dependencies")
     session.install("-e", ".[dev,katas]")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The kit's own tests (engine, every kata's verify), on CPU."""
+    """The kit's own tests (engine, every kata's verify and stress record), on CPU, on two
+    workers: katas are verified two at a time, each gate with the other core busy."""
     _install(session)
-    session.run("pytest", *session.posargs)
+    workers = ["-n", os.environ.get("KATA_TEST_WORKERS", "2")] if not session.posargs else []
+    session.run("pytest", *workers, *session.posargs)
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """kata stress of every kata (or the ids given after --), rewriting the stress records."""
+    _install(session)
+    session.run("kata", "stress", *session.posargs)
 
 
 @nox.session
