@@ -79,3 +79,25 @@ def test_junit_xml(graded, tmp_path):
     assert len(cases) == len(graded.tests)
     failed = sum(1 for c in cases if c.result and c.result[0]._tag == "failure")
     assert failed == sum(1 for t in graded.tests if t.status == "failed")
+
+
+def test_candidate_text_holds_no_hidden_internals():
+    """What a candidate reads keeps the data of a hypothesis example and the call, but no
+    module of the hidden suite, no fixture reprs and no path of the grader."""
+    from graders.harness.plugin import for_candidate
+
+    raw = (
+        "AssertionError: bucket granted 4 of 3 (R2)\n"
+        "Falsifying example: test_burst(\n"
+        "    sol=<ratelimit in the contestant sandbox>,\n"
+        "    tk=namespace(OracleBucket=<class 'hidden.conftest.OracleBucket'>, TICK=1/1024),\n"
+        "    oracle=<function oracle at 0x7f00>,\n"
+        "    capacity=3,\n"
+        ")\n"
+        '  File "/tmp/kata-token_bucket-x1/work/hidden/test_bucket.py", line 9\n'
+        '  File "/kata/site/torch/functional.py", line 3\n'
+    )
+    text = for_candidate(raw)
+    assert "granted 4 of 3 (R2)" in text and "capacity=3" in text
+    for leak in ("hidden.", "namespace(", "OracleBucket", "0x7f00", "/tmp/kata-", "/kata/site"):
+        assert leak not in text, leak
