@@ -39,6 +39,8 @@ def pytest_argv(
         "--hypothesis-seed", str(seed),
         "-q", "--tb=short", "--no-header", "-rN",
     ]  # fmt: skip
+    if kata.meta.forbidden:
+        argv += ["--kata-forbidden", ",".join(kata.meta.forbidden)]
     if kata.meta.services:
         argv += ["--kata-services", ",".join(kata.meta.services)]
     if isolation:

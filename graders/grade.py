@@ -250,7 +250,7 @@ def grade_files(
     findings: list[Finding] = []
     if not error:
         try:
-            findings = check_files(sub.texts(), meta.imports, meta.allow)
+            findings = check_files(sub.texts(), meta.imports, meta.allow, meta.forbidden)
         except SubmissionError as exc:
             error = str(exc)
     if findings and options.policy == "fail" and not error:

@@ -68,6 +68,12 @@ class KataMeta(_Strict):
         description="import names made visible in the sandboxes besides imports (what an "
         "allowed library needs at run time, or what the suite's inside.py uses)",
     )
+    forbidden: list[str] = Field(
+        default_factory=list,
+        description="dotted names a solution may not use although their module is allowed "
+        "(torch.optim.AdamW in a kata that asks for an AdamW): flagged by the policy check, and "
+        "made to raise inside the contestant's sandbox",
+    )
     services: list[Literal["redis"]] = Field(default_factory=list)
     allow: list[Literal["file", "network", "process", "threads"]] = Field(
         default_factory=list, description="policy rule families this kata lets solutions use"
@@ -90,7 +96,7 @@ class KataMeta(_Strict):
             raise ValueError("files lists a name twice")
         return files
 
-    @field_validator("imports", "requires", "sandbox_packages")
+    @field_validator("imports", "requires", "sandbox_packages", "forbidden")
     @classmethod
     def _modules_ok(cls, names: list[str]) -> list[str]:
         for name in names:

@@ -305,12 +305,67 @@ def check_source(
     return sorted(checker.findings, key=lambda f: (f.line, f.col))
 
 
+def forbidden_uses(filename: str, source: str, forbidden: Iterable[str]) -> list[Finding]:
+    """Uses of the kata's ``forbidden`` dotted names (``torch.optim.AdamW``), through any import
+    alias (``from torch import optim``, ``import torch.optim as o``, ``from torch.optim import
+    AdamW as A``)."""
+    names = set(forbidden)
+    if not names:
+        return []
+    tree = ast.parse(source, filename=filename)
+    alias: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                alias[a.asname or a.name.split(".")[0]] = (
+                    a.name if a.asname else a.name.split(".")[0]
+                )
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                alias[a.asname or a.name] = f"{node.module}.{a.name}"
+    found = []
+    for node in ast.walk(tree):
+        dotted = _dotted(node, alias)
+        if dotted is None:
+            continue
+        hit = next((f for f in names if dotted == f or dotted.startswith(f + ".")), None)
+        if hit and not (
+            isinstance(node, ast.Name) and isinstance(getattr(node, "ctx", None), ast.Store)
+        ):
+            found.append(Finding(filename, node.lineno, node.col_offset, "forbidden",
+                                 f"uses `{hit}`, which this kata asks you to write yourself"))  # fmt: skip
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if full in names:
+                    found.append(Finding(filename, node.lineno, node.col_offset, "forbidden",
+                                         f"imports `{full}`, which this kata asks you to write yourself"))  # fmt: skip
+    unique = {(f.line, f.message): f for f in found}
+    return sorted(unique.values(), key=lambda f: (f.line, f.col))
+
+
+def _dotted(node: ast.AST, alias: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or not parts:
+        return None
+    head = alias.get(node.id)
+    if head is None:
+        return None
+    return ".".join([head, *reversed(parts)])
+
+
 def check_files(
     files: dict[str, str],
     allowed_imports: Iterable[str],
     allow: Iterable[str] = (),
+    forbidden: Iterable[str] = (),
 ) -> list[Finding]:
-    """Policy findings for every submitted file (``{name: text}``), in name order.
+    """Policy findings for every submitted file (``{name: text}``), in name order; uses of the
+    kata's ``forbidden`` names included.
 
     Raises:
         SubmissionError: one of the files is not valid Python.
@@ -320,4 +375,5 @@ def check_files(
     findings: list[Finding] = []
     for name in sorted(files):
         findings += check_source(name, files[name], allowed, local, allow)
+        findings += forbidden_uses(name, files[name], forbidden)
     return findings

@@ -93,6 +93,8 @@ class SandboxSpec:
         env: extra environment variables (``PYTHONHASHSEED`` ...).
         preload: packages the sandbox imports before it serves (the kata's heavy imports: done
             while the judge is still starting, before any candidate code runs).
+        forbidden: dotted names made to raise before candidate code runs (the library shortcut
+            a kata asks the candidate to write, reachable through an allowed module).
     """
 
     label: str
@@ -107,6 +109,7 @@ class SandboxSpec:
     service_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     preload: list[str] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
 
 
 def isolation_requested() -> str:
@@ -242,6 +245,7 @@ def serve_config(spec: SandboxSpec, redis: str | None) -> dict:
         "redis": redis,
         "cwd": "/kata/work",
         "preload": list(spec.preload),
+        "forbidden": list(spec.forbidden),
     }
 
 
@@ -360,6 +364,7 @@ class Sandbox:
             "redis": str(spec.service_dir / "redis.sock") if spec.service_dir else None,
             "cwd": str(work),
             "preload": list(spec.preload),
+            "forbidden": list(spec.forbidden),
         }
         argv = [_python(), "-I", "-S", "-c", BOOT.format(rt=str(rt)), str(fd), json.dumps(config)]
         return argv, env

@@ -88,3 +88,17 @@ def test_syntax_error_is_a_submission_error():
     """A file that does not parse raises SubmissionError naming the file and line."""
     with pytest.raises(SubmissionError, match=r"sub\.py line 2"):
         check_source("sub.py", "x = 1\ndef f(:\n", [])
+
+
+def test_forbidden_names_are_flagged_through_any_alias():
+    """Every way to reach a forbidden name is a finding; other names of the module are not."""
+    from graders.policy import check_files
+
+    src = (
+        "import torch\nfrom torch import optim\nimport torch.optim as o\n"
+        "from torch.optim import AdamW as A\n\n\ndef f(p):\n"
+        "    torch.optim.AdamW(p)\n    optim.AdamW(p)\n    o.AdamW(p)\n    torch.optim.SGD(p)\n"
+    )
+    findings = check_files({"opt.py": src}, ["torch"], forbidden=["torch.optim.AdamW"])
+    lines = sorted(f.line for f in findings if f.rule == "forbidden")
+    assert lines == [4, 8, 9, 10]

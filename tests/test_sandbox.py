@@ -90,6 +90,10 @@ def fill(path, mb):
     except OSError as exc:
         return f"error: {exc.strerror}"
 
+def np_sum(xs):
+    import numpy
+    return float(numpy.sum(xs))
+
 def count():
     global N
     N = globals().get("N", 0) + 1
@@ -247,3 +251,16 @@ def test_freeze_stops_everything(box):
     assert {pr.status() for pr in box.processes()} == {psutil.STATUS_STOPPED}
     box.thaw()
     assert p.count() == 2
+
+
+def test_forbidden_names_raise_in_the_contestant(probe_file, tmp_path):
+    """A name the kata forbids (here numpy.sum) raises inside the contestant's sandbox, with
+    a message saying why."""
+    spec = SandboxSpec("contestant", {"probe.py": probe_file}, ["probe"], ["numpy"],
+                       forbidden=["numpy.sum"])  # fmt: skip
+    box = Sandbox(spec, output_dir=tmp_path)
+    try:
+        with pytest.raises(RuntimeError, match="numpy.sum is not allowed in this kata"):
+            probe(box).np_sum([1.0, 2.0])
+    finally:
+        box.stop()

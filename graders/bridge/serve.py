@@ -12,7 +12,9 @@ Started inside the sandbox (see :mod:`graders.sandbox`) as::
 - ``limits``: resource limits set before any candidate code runs (``data``, ``as``,
   ``fsize``, ``nofile`` in bytes or counts; the sandbox drops the capability to raise them);
 - ``redis``: the Unix socket of the Redis service, if the kata has one;
-- ``preload``: packages imported before serving (the kata's heavy imports).
+- ``preload``: packages imported before serving (the kata's heavy imports);
+- ``forbidden``: dotted names replaced with a callable that raises (a library shortcut the
+  kata forbids).
 
 Nothing here trusts the candidate's code, and nothing the judge relies on is computed here:
 the judge times calls with its own clock and checks every value it receives.
@@ -84,6 +86,25 @@ def _apply_limits(limits: dict) -> None:
             resource.setrlimit(_LIMITS[name], (value, value))
 
 
+def _forbid(dotted: str) -> None:
+    """Replace ``dotted`` (``torch.optim.AdamW``) with a callable that raises, so a solution
+    that delegates the kata to the library fails loudly."""
+    module_name, _, attr = dotted.rpartition(".")
+    try:
+        owner = importlib.import_module(module_name)
+    except ImportError:
+        return
+
+    def blocked(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            f"{dotted} is not allowed in this kata: it asks you to write it yourself"
+        )
+
+    blocked.__name__ = attr
+    if hasattr(owner, attr):
+        setattr(owner, attr, blocked)
+
+
 def _service_decoder(config: dict):
     clients: dict[str, Any] = {}
     lock = threading.Lock()
@@ -131,6 +152,8 @@ def run(fd: int, config: dict) -> None:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001, S112 - imported again (and reported) when used
                 continue
+    for dotted in config.get("forbidden", []):
+        _forbid(dotted)
     sys.setswitchinterval(float(config.get("switch_interval", 0.0005)))
     sock = socket.socket(fileno=fd)
     from .endpoint import Endpoint

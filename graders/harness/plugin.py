@@ -58,6 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kata-imports", default="", help="packages the sandboxes may import")
     group.addoption("--kata-memory-mb", type=int, default=4096, help="memory of a sandbox")
     group.addoption("--kata-services", default="", help="comma-separated services (redis)")
+    group.addoption(
+        "--kata-forbidden", default="", help="dotted names that raise in the contestant"
+    )
     group.addoption("--kata-redis-url", default=None, help="a Redis server for Redis katas")
     group.addoption("--kata-isolation", default=None, choices=["bwrap", "none"])
     group.addoption("--kata-zygote", default=None, help="a warm zygote's address (JSON)")
@@ -357,6 +360,7 @@ def _make_session(config: pytest.Config):
         inside=inside if inside.is_file() else None, memory_mb=opt("--kata-memory-mb"),
         baseline=baseline if baseline.is_file() else None,
         device=opt("--kata-device"), services=split("--kata-services"),
+        forbidden=split("--kata-forbidden"),
         redis_url=opt("--kata-redis-url"), isolation=opt("--kata-isolation"),
         zygote=ZygoteAddress.from_json(opt("--kata-zygote")) if opt("--kata-zygote") else None,
     )  # fmt: skip

@@ -49,6 +49,7 @@ class SessionConfig:
     isolation: str | None = None
     baseline: Path | None = None
     zygote: ZygoteAddress | None = None
+    forbidden: list[str] = field(default_factory=list)
 
 
 class ImportFailed(RuntimeError):
@@ -110,6 +111,7 @@ class Session:
             memory_mb=self.config.memory_mb, device=self.config.device,
             service_dir=self._service_dir if self.config.services else None, env=dict(env or {}),
             preload=[m for m in self.config.imports if m in PRELOAD],
+            forbidden=list(self.config.forbidden) if role == "contestant" else [],
         )  # fmt: skip
 
     def sandbox(self, role: str) -> Sandbox:
