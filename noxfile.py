@@ -38,8 +38,8 @@ def _install(session: nox.Session) -> None:
     else:
         session.log(f"installing {TORCH_CPU} (CPU build; the first time takes a few minutes)")
         session.install(TORCH_CPU)
-    session.log("installing the kit with its test and kata dependencies")
-    session.install("-e", ".[dev,katas]")
+    session.log("installing the kit with its test, kata and cross-check dependencies")
+    session.install("-e", ".[dev,katas,crosscheck]")
 
 
 @nox.session
