@@ -30,6 +30,8 @@ BASE_PRELOAD = ("pytest", "hypothesis", "numpy", "msgpack", "psutil", "graders.h
 
 
 def _serve() -> None:  # pragma: no cover - runs in the server process
+    from graders.bridge.zygote import reaped
+
     for name in json.loads(sys.argv[1]):
         try:
             __import__(name)
@@ -60,19 +62,9 @@ def _serve() -> None:  # pragma: no cover - runs in the server process
                     _judge(request)
                 children.add(pid)
                 print(json.dumps({"pid": pid}), file=out, flush=True)
-        while children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        for pid, code in reaped() if children else ():
             children.discard(pid)
-            print(
-                json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}),
-                file=out,
-                flush=True,
-            )
+            print(json.dumps({"exit": pid, "code": code}), file=out, flush=True)
 
 
 def _judge(request: dict) -> None:  # pragma: no cover - runs in a forked judge

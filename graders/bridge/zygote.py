@@ -139,6 +139,19 @@ def _child(request: dict, channel: int, log: int, tmp_bytes: int) -> None:
     os._exit(code if code >= 0 else 128 - code)
 
 
+def reaped():
+    """``(pid, exit code)`` of every child that has ended, without blocking (a fork server's
+    loop; a negative code is the signal that killed it)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, os.waitstatus_to_exitcode(status)
+
+
 def _recv(conn: socket.socket) -> tuple[dict, list[int]] | None:
     head, fds, _, _ = socket.recv_fds(conn, _LEN.size, 4)
     if not head:
@@ -218,17 +231,11 @@ def main() -> None:
             os.close(log)
             owners[pid] = sock
             _send(sock, {"pid": pid})
-        while owners:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        for pid, code in reaped() if owners else ():
             owner = owners.pop(pid, None)
             if owner is not None and owner in conns:
                 try:
-                    _send(owner, {"exit": pid, "status": os.waitstatus_to_exitcode(status)})
+                    _send(owner, {"exit": pid, "status": code})
                 except OSError:
                     pass
 
