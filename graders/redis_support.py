@@ -3,7 +3,7 @@ round trips the sandbox made.
 
 The server is the grading run's :class:`graders.services.RedisService`. The judge's client talks
 straight to it; a client passed to candidate code crosses into the sandbox as a connection spec
-(``__kata_service__``), and the sandbox builds its own client on the relay socket, where every
+(``__kata_service__``), and the sandbox builds its own client on the judge's tunnel, where every
 round trip is counted (:class:`graders.services.RoundTrips`).
 
 Every test gets its own key prefix; a server the run started itself is emptied before each
@@ -23,9 +23,10 @@ from .services import RedisService, RoundTrips
 _CLIENT_IDS = itertools.count(1)
 
 
-def _tag(client: Any, db: int) -> Any:
+def _tag(client: Any, db: int, tunnel: Any) -> Any:
     name = f"c{next(_CLIENT_IDS)}"
-    client.__kata_service__ = lambda: ["redis", {"db": db, "decode_responses": True, "name": name}]
+    options = {"db": db, "decode_responses": True, "name": name}
+    client.__kata_service__ = lambda: ["redis", options, tunnel]
     return client
 
 
@@ -50,7 +51,7 @@ class KataRedis:
 
     def new_client(self) -> Any:
         """Another client of the same database: in the sandbox, a separate client object."""
-        client = _tag(self.service.client(), _db(self.client))
+        client = _tag(self.service.client(), _db(self.client), self.service.tunnel)
         self._clients.append(client)
         return client
 
@@ -80,8 +81,8 @@ def open_redis(service: RedisService) -> KataRedis:
     client = service.client()
     if service.owned():
         client.flushall()
-    service.relay.trips.reset()
-    _tag(client, _db(client))
+    service.tunnel.trips.reset()
+    _tag(client, _db(client), service.tunnel)
     return KataRedis(
-        client, f"kata:{uuid.uuid4().hex[:12]}:", service.relay.trips, service.real, service
+        client, f"kata:{uuid.uuid4().hex[:12]}:", service.tunnel.trips, service.real, service
     )

@@ -13,8 +13,8 @@ and the suite's baselines under the same conditions), started by the judge with
   helpers (``/kata/inside``); the submitted files read-only in a size-limited tmpfs
   (``/kata/work``, the working folder) and a size-limited tmpfs ``/tmp``. Nothing of the kit's
   hidden suites, references, mutants, caches or results is visible;
-- no network: the only socket it can reach is the Unix socket of the kata's service (a Redis
-  relay the judge owns, ``/kata/svc``);
+- no network at all (a Redis client of a Redis kata talks through the channel to the judge,
+  see :mod:`graders.bridge.redis_tunnel`);
 - resource limits set before any candidate code runs (data segment, address space, file size,
   open files, no core files), and a judge-side watchdog on the whole process tree's resident
   memory and process count;
@@ -89,7 +89,6 @@ class SandboxSpec:
         tmp_mb: size of each tmpfs (``/tmp`` and the working folder).
         max_procs: the most processes it may have at once.
         device: ``"cpu"`` or ``"cuda"``.
-        service_dir: a host folder holding the service sockets, shown as ``/kata/svc``.
         env: extra environment variables (``PYTHONHASHSEED`` ...).
         preload: packages the sandbox imports before it serves (the kata's heavy imports: done
             while the judge is still starting, before any candidate code runs).
@@ -106,7 +105,6 @@ class SandboxSpec:
     tmp_mb: int = 256
     max_procs: int = 64
     device: str = "cpu"
-    service_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     preload: list[str] = field(default_factory=list)
     forbidden: list[str] = field(default_factory=list)
@@ -226,8 +224,6 @@ def bwrap_argv(
     argv += ["--ro-bind", "/dev/null", "/kata/inside/graders/__init__.py"]
     for name in SANDBOX_KIT_MODULES:
         argv += ["--ro-bind", str(KIT_DIR / name), f"/kata/inside/graders/{name}"]
-    if spec.service_dir is not None:
-        argv += ["--bind", str(spec.service_dir), "/kata/svc"]
     if ctl_dir is not None:
         argv += ["--bind", str(ctl_dir), "/kata/ctl"]
     if spec.device == "cuda":
@@ -236,13 +232,12 @@ def bwrap_argv(
     return argv
 
 
-def serve_config(spec: SandboxSpec, redis: str | None) -> dict:
+def serve_config(spec: SandboxSpec) -> dict:
     """The configuration :func:`graders.bridge.serve.run` gets in the sandbox."""
     return {
         "path": ["/kata/work", "/kata/inside", "/kata/site"],
         "modules": spec.modules,
         "limits": _limits(spec),
-        "redis": redis,
         "cwd": "/kata/work",
         "preload": list(spec.preload),
         "forbidden": list(spec.forbidden),
@@ -323,7 +318,7 @@ class Sandbox:
         if self.isolation == "none":
             return self._plain_command(fd, packages, env)
         argv = bwrap_argv(spec, files=spec.files)
-        config = serve_config(spec, "/kata/svc/redis.sock" if spec.service_dir else None)
+        config = serve_config(spec)
         argv += [
             _python(),
             "-I",
@@ -361,7 +356,6 @@ class Sandbox:
             "path": [str(work), str(inside), str(site)],
             "modules": spec.modules,
             "limits": _limits(spec),
-            "redis": str(spec.service_dir / "redis.sock") if spec.service_dir else None,
             "cwd": str(work),
             "preload": list(spec.preload),
             "forbidden": list(spec.forbidden),
@@ -377,8 +371,7 @@ class Sandbox:
             name: base64.b64encode(Path(path).read_bytes()).decode()
             for name, path in spec.files.items()
         }
-        redis = f"/kata/svc/{zygote.service_name}" if zygote.service_name else None
-        request = {"files": files, "serve": serve_config(spec, redis), "env": dict(spec.env)}
+        request = {"files": files, "serve": serve_config(spec), "env": dict(spec.env)}
         ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         ctl.settimeout(60)
         ctl.connect(zygote.socket)
@@ -600,13 +593,10 @@ def _host_pid(root: int, inner: int) -> int | None:
 
 @dataclass(frozen=True)
 class ZygoteAddress:
-    """How a judge reaches a zygote: its control socket, the host pid of its bubblewrap, and
-    the name of the service socket its sandboxes see in ``/kata/svc`` for this grade."""
+    """How a judge reaches a zygote: its control socket and the host pid of its bubblewrap."""
 
     socket: str
     pid: int
-    service_dir: str
-    service_name: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -629,10 +619,8 @@ class Zygote:
         self.dir = Path(tempfile.mkdtemp(prefix="kata-zygote-"))
         self.dir.chmod(0o755)
         (self.dir / "ctl").mkdir(mode=0o777)
-        (self.dir / "svc").mkdir(mode=0o777)
         (self.dir / "ctl").chmod(0o777)
-        (self.dir / "svc").chmod(0o777)
-        spec = SandboxSpec(**{**spec.__dict__, "service_dir": self.dir / "svc", "files": {}})
+        spec = SandboxSpec(**{**spec.__dict__, "files": {}})
         argv = bwrap_argv(spec, files={}, ctl_dir=self.dir / "ctl")
         config = {
             "path": ["/kata/work", "/kata/inside", "/kata/site"],
@@ -654,7 +642,7 @@ class Zygote:
                 self.stop()
                 raise SandboxError(f"the zygote did not start: {text}")
             time.sleep(0.02)
-        self.address = ZygoteAddress(str(sock), self.proc.pid, str(self.dir / "svc"))
+        self.address = ZygoteAddress(str(sock), self.proc.pid)
 
     def stop(self) -> None:
         """Kill the zygote (and any contestant it still has)."""

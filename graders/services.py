@@ -1,21 +1,22 @@
-"""Services a sandbox reaches: a Redis server behind a relay the judge owns.
+"""Services a sandbox reaches: a Redis server, through a tunnel the judge owns.
 
-The sandbox has no network; the only socket it can reach is ``/kata/svc/redis.sock``, a Unix
-socket on which the judge's :class:`RedisRelay` accepts connections and forwards the bytes to
-the backend, counting round trips on the way (see :class:`RoundTrips`). The backend is, in
-order of preference:
+The sandbox has no network. A Redis client passed to candidate code arrives there as a client
+whose connections are tunnelled through the judge (:mod:`graders.bridge.redis_tunnel`): each
+time the client reads after writing, what it wrote crosses in one call of
+:meth:`RedisTunnel.exchange`, which forwards it to the server and returns one reply per
+command. The judge counts those exchanges: a round trip is one, by construction, so a pipeline
+or a script is one however it is written, and the count cannot be changed from the sandbox; the
+commands a connection sends while it connects (``HELLO``, ``CLIENT SETINFO``, ``AUTH``,
+``SELECT`` before any other command) are not counted.
+
+The server is, in order of preference:
 
 1. the server of ``--redis-url`` (``KATA_REDIS_URL``): a real server the user points at;
 2. a private ``redis-server`` started for this grading run, where the binary is installed
    (on a Unix socket in a folder only the judge sees);
 3. fakeredis's TCP server (``fakeredis.TcpFakeServer``) on 127.0.0.1, inside the judge.
 
-The judge reads and checks the server's state with its own client, straight to the backend
-(not through the relay). Counting happens in the relay, outside the sandbox, so a submission
-cannot change the count: a round trip is a burst of bytes from a client followed by the
-server's answer, so a pipeline or a script is one, and the commands a connection sends while it
-connects (``HELLO``, ``CLIENT SETINFO``, ``AUTH``, ``SELECT`` before any other command) are not
-counted.
+The judge reads and checks the server's state with its own client, straight to the server.
 """
 
 from __future__ import annotations
@@ -69,119 +70,151 @@ class RoundTrips:
             self._count += 1
 
 
-def _commands(data: bytes) -> list[bytes]:
-    """Command names at the start of RESP arrays in ``data`` (best effort, for the
-    connection-setup exemption)."""
-    names = []
-    for part in data.split(b"*")[1:]:
-        lines = part.split(b"\r\n")
-        if len(lines) >= 3 and lines[1].startswith(b"$"):
-            names.append(lines[2].upper())
+class RedisTunnel:
+    """The judge's end of the sandbox's Redis connections (see the module docstring).
+
+    Args:
+        connect: opens a new socket to the server (one per sandbox connection, so
+            ``SELECT``, ``MULTI`` and the like keep their meaning).
+    """
+
+    def __init__(self, connect) -> None:
+        self._connect = connect
+        self.trips = RoundTrips()
+        self._conns: dict[int, list] = {}  # id -> [socket, lock, in handshake]
+        self._lock = threading.Lock()
+
+    def exchange(self, connection: int, data: bytes) -> bytes:
+        """Send ``data`` (what a client wrote) on ``connection`` and return the server's
+        replies, one per command in it: one round trip."""
+        with self._lock:
+            entry = self._conns.get(connection)
+            if entry is None:
+                entry = self._conns[connection] = [self._connect(), threading.Lock(), True]
+        sock, lock, _ = entry
+        with lock:
+            names = request_commands(data)
+            if not (entry[2] and names and all(n in _SETUP for n in names)):
+                entry[2] = False
+                self.trips.add()
+            sock.sendall(data)
+            return _read_replies(sock, len(names))
+
+    def close(self, connection: int) -> None:
+        """The sandbox closed ``connection``."""
+        with self._lock:
+            entry = self._conns.pop(connection, None)
+        if entry is not None:
+            try:
+                entry[0].close()
+            except OSError:
+                pass
+
+    def close_all(self) -> None:
+        with self._lock:
+            conns, self._conns = list(self._conns.values()), {}
+        for sock, _, _ in conns:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+def request_commands(data: bytes) -> list[bytes]:
+    """The command names of a client's request bytes (RESP arrays of bulk strings, or inline
+    commands), in order.
+
+    Raises:
+        ValueError: bytes that are not whole Redis requests.
+    """
+    names, i, n = [], 0, len(data)
+    while i < n:
+        if data[i : i + 1] == b"*":
+            end = data.index(b"\r\n", i)
+            count = int(data[i + 1 : end])
+            i = end + 2
+            name = b""
+            for k in range(count):
+                if data[i : i + 1] != b"$":
+                    raise ValueError("a request argument is not a bulk string")
+                end = data.index(b"\r\n", i)
+                size = int(data[i + 1 : end])
+                arg = data[end + 2 : end + 2 + size]
+                if k == 0:
+                    name = arg.upper()
+                i = end + 2 + size + 2
+            names.append(name)
+        else:  # an inline command
+            end = data.index(b"\n", i)
+            line = data[i:end].strip()
+            if line:
+                names.append(line.split()[0].upper())
+            i = end + 1
     return names
 
 
-class RedisRelay:
-    """Accepts connections on ``socket_path`` and forwards each to ``connect()``."""
+def _read_replies(sock: socket.socket, count: int) -> bytes:
+    """Read from ``sock`` until ``count`` whole replies (RESP2 or RESP3) have arrived."""
+    buf = bytearray()
+    pos = done = 0
+    while done < count:
+        end = _reply_end(buf, pos)
+        if end is None:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the Redis server closed the connection")
+            buf += chunk
+            continue
+        kind = buf[pos : pos + 1]
+        pos = end
+        if kind not in (b">", b"|"):  # pushes and attributes are not replies
+            done += 1
+    return bytes(buf)
 
-    def __init__(self, socket_path: Path, connect) -> None:
-        self.socket_path = socket_path
-        self._connect = connect
-        self.trips = RoundTrips()
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(str(socket_path))
-        os.chmod(socket_path, 0o777)
-        self._server.listen(64)
-        self._closed = False
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True, name="redis-relay").start()
 
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            try:
-                backend = self._connect()
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns += [client, backend]
-            state = {"awaiting": False, "setup": True}
-            threading.Thread(
-                target=self._pump, args=(client, backend, state, True), daemon=True
-            ).start()
-            threading.Thread(
-                target=self._pump, args=(backend, client, state, False), daemon=True
-            ).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket, state: dict, upstream: bool) -> None:
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if upstream:
-                    if not state["awaiting"]:
-                        names = _commands(data)
-                        setup = state["setup"] and bool(names) and all(n in _SETUP for n in names)
-                        if not setup:
-                            state["setup"] = False
-                            self.trips.add()
-                    state["awaiting"] = True
-                else:
-                    state["awaiting"] = False
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._closed = True
-        try:
-            self._server.close()
-        except OSError:
-            pass
-        with self._lock:
-            for conn in self._conns:
-                try:
-                    conn.close()
-                except OSError:
-                    pass
-            self._conns.clear()
+def _reply_end(buf: bytearray, pos: int) -> int | None:
+    """Where the RESP value starting at ``pos`` ends, or None if it is not all there yet."""
+    line_end = buf.find(b"\r\n", pos)
+    if line_end < 0:
+        return None
+    kind = buf[pos : pos + 1]
+    after = line_end + 2
+    if kind in (b"+", b"-", b":", b"_", b",", b"#", b"("):
+        return after
+    if kind in (b"$", b"!", b"="):
+        size = int(buf[pos + 1 : line_end])
+        if size < 0:
+            return after
+        return after + size + 2 if len(buf) >= after + size + 2 else None
+    if kind in (b"*", b"~", b">", b"%", b"|"):
+        count = int(buf[pos + 1 : line_end])
+        if count < 0:
+            return after
+        if kind in (b"%", b"|"):
+            count *= 2
+        for _ in range(count):
+            end = _reply_end(buf, after)
+            if end is None:
+                return None
+            after = end
+        return after
+    raise ValueError(f"not a RESP reply: {bytes(buf[pos : pos + 20])!r}")
 
 
 class RedisService:
-    """One grading run's Redis: the backend, the relay the sandbox reaches, and clients for
-    the judge.
+    """One grading run's Redis: the backend, the tunnel the sandbox's clients go through, and
+    clients for the judge.
 
     Args:
         url: a server to use (``redis://host:port/db`` or ``unix:///path``); ``None`` picks a
             private ``redis-server`` where installed, else fakeredis.
-        service_dir: the folder (bound into the sandbox as ``/kata/svc``) for the relay socket.
-        socket_name: the relay socket's name in that folder (a zygote's folder serves one
-            grade after another).
         prefer: ``"auto"``, ``"server"`` or ``"fake"`` (``KATA_REDIS_BACKEND``).
 
     Raises:
         ServiceError: the backend could not be started or reached.
     """
 
-    def __init__(
-        self,
-        url: str | None,
-        service_dir: Path,
-        prefer: str = "auto",
-        socket_name: str = "redis.sock",
-    ) -> None:
-        self.service_dir = service_dir
+    def __init__(self, url: str | None, prefer: str = "auto") -> None:
         self._proc: subprocess.Popen | None = None
         self._fake = None
         self._private: Path | None = None
@@ -194,7 +227,7 @@ class RedisService:
         else:
             self.kind = "fake"
             self._start_fake()
-        self.relay = RedisRelay(service_dir / socket_name, self._open_backend)
+        self.tunnel = RedisTunnel(self._open_backend)
 
     @property
     def real(self) -> bool:
@@ -263,10 +296,10 @@ class RedisService:
         return self.kind in ("server", "fake")
 
     def close(self) -> None:
-        """Stop the relay and the backend this run started."""
-        relay = getattr(self, "relay", None)
-        if relay is not None:
-            relay.close()
+        """Close the tunnel's connections and stop the backend this run started."""
+        tunnel = getattr(self, "tunnel", None)
+        if tunnel is not None:
+            tunnel.close_all()
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

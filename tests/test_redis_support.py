@@ -1,41 +1,40 @@
-"""The Redis service of a grading run: the relay counts the sandbox's round trips exactly (on
-fakeredis, a private redis-server and a server given by URL), the judge's own client is not
-counted, and each test gets a clean, prefixed space."""
+"""The Redis service of a grading run: the tunnel counts the sandbox client's round trips
+exactly, a large pipeline as one whatever the load (on fakeredis, a private redis-server and a
+server given by URL), the judge's own client is not counted, and each test gets a clean,
+prefixed space."""
 
 import shutil
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 import redis
 
+from graders.bridge.redis_tunnel import make_client
 from graders.redis_support import open_redis
 from graders.services import RedisService
 
 
 @pytest.fixture(params=["fake", "server", "url"])
 def service(request):
-    """A RedisService on each kind of backend, with its relay socket in a short path."""
-    folder = Path(tempfile.mkdtemp(prefix="svc-"))
+    """A RedisService on each kind of backend."""
     if request.param == "fake":
-        svc = RedisService(None, folder, prefer="fake")
+        svc = RedisService(None, prefer="fake")
     elif request.param == "server":
         if shutil.which("redis-server") is None:
             pytest.skip("redis-server is not installed")
-        svc = RedisService(None, folder)
+        svc = RedisService(None)
         assert svc.kind == "server"
     else:
-        svc = RedisService(request.getfixturevalue("real_redis_url"), folder)
+        svc = RedisService(request.getfixturevalue("real_redis_url"))
     yield svc
     svc.close()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def sandbox_client(svc: RedisService) -> redis.Redis:
-    """What the sandbox builds from a client passed to candidate code: a client on the relay."""
+    """What the sandbox builds from a client passed to candidate code: a client whose
+    connections go through the tunnel (here without the channel in between)."""
     db = int(redis.Redis.from_url(svc.url).connection_pool.connection_kwargs.get("db", 0) or 0)
-    return redis.Redis(unix_socket_path=str(svc.relay.socket_path), db=db, decode_responses=True)
+    return make_client(svc.tunnel, {"db": db, "decode_responses": True})
 
 
 def test_round_trips_are_counted(service):
@@ -114,5 +113,50 @@ def test_client_crosses_as_a_connection_spec(service):
         other = r.new_client().__kata_service__()
         assert spec[0] == "redis" and spec[1]["decode_responses"] is True
         assert spec[1]["db"] == other[1]["db"] and spec[1]["name"] != other[1]["name"]
+        assert spec[2] is service.tunnel
     finally:
         r.close()
+
+
+@pytest.mark.parametrize("size", [30, 1000, 10_000])
+def test_a_pipeline_written_in_pieces_is_one_round_trip(service, size):
+    """redis-py writes a large pipeline in ~6 KB pieces: it is still one round trip, every
+    time; a transaction of a script call and three sequential commands are one and three."""
+    r = open_redis(service)
+    c = sandbox_client(service)
+    try:
+        for _ in range(3):
+            p = c.pipeline(transaction=False)
+            for i in range(size):
+                p.hmget(f"{r.prefix}k{i}", ["a", "b", "c", "d", "e", "f", "g"])
+            r.trips.reset()
+            assert len(p.execute()) == size and r.trips.count == 1
+        r.trips.reset()
+        c.set(r.prefix + "a", 1)
+        c.get(r.prefix + "a")
+        c.incr(r.prefix + "a")
+        assert r.trips.count == 3
+    finally:
+        c.close()
+        r.close()
+
+
+def test_request_and_reply_parsing():
+    """Commands are read from RESP arrays and inline requests; replies are counted whole,
+    nested, RESP3 types included, pushes and attributes not counted."""
+    import socket as socketlib
+
+    from graders.services import _read_replies, request_commands
+
+    assert request_commands(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n*1\r\n$4\r\nexec\r\n") == [
+        b"GET", b"PING", b"EXEC"]  # fmt: skip
+    replies = (b"+OK\r\n$-1\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n%1\r\n+k\r\n,1.5\r\n"
+               b">2\r\n+message\r\n+x\r\n|1\r\n+a\r\n+b\r\n_\r\n")  # fmt: skip
+    a, b = socketlib.socketpair()
+    try:
+        b.sendall(replies[:7])
+        b.sendall(replies[7:])
+        assert _read_replies(a, 5) == replies
+    finally:
+        a.close()
+        b.close()

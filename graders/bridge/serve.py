@@ -11,7 +11,6 @@ Started inside the sandbox (see :mod:`graders.sandbox`) as::
 - ``modules``: the module names the judge may import here (the kata's files, ``inside``);
 - ``limits``: resource limits set before any candidate code runs (``data``, ``as``,
   ``fsize``, ``nofile`` in bytes or counts; the sandbox drops the capability to raise them);
-- ``redis``: the Unix socket of the Redis service, if the kata has one;
 - ``preload``: packages imported before serving (the kata's heavy imports);
 - ``forbidden``: dotted names replaced with a callable that raises (a library shortcut the
   kata forbids).
@@ -112,21 +111,14 @@ def _service_decoder(config: dict):
     def decode(spec: list) -> Any:
         kind = spec[0]
         if kind == "redis":
-            path = config.get("redis")
-            if not path:
-                raise RuntimeError("this grading run has no Redis service")
-            options = dict(spec[1]) if len(spec) > 1 else {}
-            key = json.dumps(options, sort_keys=True)
+            options = dict(spec[1])
             with lock:
-                if key not in clients:
-                    import redis
+                name = str(options.get("name", ""))
+                if name not in clients:
+                    from .redis_tunnel import make_client
 
-                    clients[key] = redis.Redis(
-                        unix_socket_path=path,
-                        db=int(options.get("db", 0)),
-                        decode_responses=bool(options.get("decode_responses", True)),
-                    )
-                return clients[key]
+                    clients[name] = make_client(spec[2], options)
+                return clients[name]
         raise RuntimeError(f"unknown service {kind!r}")
 
     return decode

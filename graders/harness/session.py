@@ -17,7 +17,6 @@ that has gone do not: using one raises :class:`graders.bridge.proxy.StaleHandle`
 
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -67,17 +66,7 @@ class Session:
         self.config = config
         self.isolation = config.isolation or isolation()
         self._dir = Path(tempfile.mkdtemp(prefix="kata-judge-"))
-        self._service_dir = self._dir / "svc"
-        self._service_dir.mkdir()
-        self._service_dir.chmod(0o755)
         self._zygote = config.zygote
-        if (
-            self._zygote is not None
-        ):  # sandboxes come from a warm zygote; services live in its folder
-            name = f"redis-{os.getpid()}.sock" if config.services else ""
-            self._zygote = ZygoteAddress(
-                self._zygote.socket, self._zygote.pid, self._zygote.service_dir, name
-            )
         self._sandboxes: dict[str, Sandbox | None] = dict.fromkeys(ROLES)
         self._modules: dict[tuple[str, str], RemoteModule] = {}
         self._restarts = 0
@@ -109,7 +98,7 @@ class Session:
             label=role, files=self._files(role), modules=modules,
             packages=list(self.config.imports), inside=self.config.inside,
             memory_mb=self.config.memory_mb, device=self.config.device,
-            service_dir=self._service_dir if self.config.services else None, env=dict(env or {}),
+            env=dict(env or {}),
             preload=[m for m in self.config.imports if m in PRELOAD],
             forbidden=list(self.config.forbidden) if role == "contestant" else [],
         )  # fmt: skip
@@ -192,14 +181,7 @@ class Session:
         if "redis" in self.config.services and self.redis is None:
             from ..services import RedisService
 
-            if self._zygote is not None:
-                self.redis = RedisService(
-                    self.config.redis_url,
-                    Path(self._zygote.service_dir),
-                    socket_name=self._zygote.service_name,
-                )
-            else:
-                self.redis = RedisService(self.config.redis_url, self._service_dir)
+            self.redis = RedisService(self.config.redis_url)
 
     # -- events --------------------------------------------------------------------------
 
