@@ -14,7 +14,7 @@ The engine is a set of small modules, one job each:
 - ``bridge``: the channel between the judge and the contestant (by-value codec, handles).
 - ``sandbox``: the bubblewrap sandbox candidate code runs in, and its zygote.
 - ``sitepackages``: which installed packages a sandbox may see.
-- ``services``: the Redis a sandbox reaches, through a relay that counts round trips.
+- ``services``: the Redis a sandbox reaches, through a tunnel that counts round trips.
 - ``warm``: warm judge and zygote processes shared by many grades.
 - ``public``: the public tests, run against a submission in a sandbox.
 - ``collect``: the expected test ids, collected without candidate code.

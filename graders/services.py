@@ -50,7 +50,7 @@ class ServiceError(RuntimeError):
 
 
 class RoundTrips:
-    """A thread-safe count of round trips through a relay."""
+    """A thread-safe count of round trips through the tunnel."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -454,7 +454,7 @@ def ref(reference, request: pytest.FixtureRequest):
 @pytest.fixture
 def kata_redis(kata_session):
     """A :class:`graders.redis_support.KataRedis`: the judge's client, this test's key prefix,
-    and the round trips the sandbox made (counted by the relay, outside the sandbox).
+    and the round trips the sandbox made (counted by the judge's tunnel, outside the sandbox).
 
     The server is the run's private ``redis-server`` (or ``--redis-url``, or fakeredis where
     neither exists); a server this run started is emptied before each test.
