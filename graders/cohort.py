@@ -157,6 +157,16 @@ def plan(
     return todo, done
 
 
+#: A grade that timed out while it had less than this share of a core was starved by the other
+#: work on the machine, not stuck in its own loop: it is graded again alone.
+STARVED_SHARE = 0.8
+
+
+def _starved(result: GradeResult) -> bool:
+    share = result.machine.get("cpu_share_at_timeout")
+    return share is None or share < STARVED_SHARE
+
+
 def grade_task(task: Task, options: GradeOptions, confirming: bool = False) -> GradeResult:
     """Grade one task here and write its result file. Never raises for a bad submission; an
     internal error of the grader itself becomes an ``error`` result too, so one task cannot
@@ -221,7 +231,7 @@ def _run_pool(
             for future in finished:
                 task = running.pop(future)
                 result = future.result()
-                if result.status == "timeout" and jobs > 1:
+                if result.status == "timeout" and jobs > 1 and _starved(result):
                     timed_out.append(task)  # confirmed below, alone: not reported yet
                 elif on_done:
                     on_done(task, result)

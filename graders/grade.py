@@ -217,9 +217,11 @@ def _run_error(run: _Run, device: str) -> str:
     return ""
 
 
-def _machine(rep: ChildReport, device: str) -> dict:
+def _machine(run: _Run, device: str) -> dict:
     info = {"cores": os.cpu_count(), "python": platform.python_version(), "device": device}
-    info.update(rep.machine)
+    info.update(run.report.machine)
+    if run.outcome is not None and run.outcome.cpu_share is not None:
+        info["cpu_share_at_timeout"] = round(run.outcome.cpu_share, 3)
     return info
 
 
@@ -307,7 +309,7 @@ def grade_files(
             "files": sorted(sub.files),
             "ignored": list(sub.ignored),
         },
-        machine=_machine(run.report, options.device),
+        machine=_machine(run, options.device),
         policy={
             "action": options.policy,
             "review": bool(findings) or bool(unknown),

@@ -56,6 +56,7 @@ class ChildOutcome:
     wall_s: float
     output: str  # the tail of its stdout + stderr
     interrupted: bool = False  # killed by terminate_all (the grader was interrupted)
+    cpu_share: float | None = None  # at a timeout: CPU time of the whole tree / wall time
 
     @property
     def crashed(self) -> bool:
@@ -91,6 +92,22 @@ def _group_rss(root: psutil.Process) -> int:
     for proc in procs:
         try:
             total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _group_cpu(root: psutil.Process) -> float:
+    """CPU seconds (user + system) of ``root`` and every live descendant."""
+    total = 0.0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
         except psutil.Error:
             pass
     return total
@@ -175,6 +192,7 @@ def run_child(
         with _RUNNING_LOCK:
             _RUNNING.add(pgid)
         timed_out = oom = False
+        cpu_share: float | None = None
         try:
             try:
                 watched: psutil.Process | None = psutil.Process(proc.pid)
@@ -184,6 +202,8 @@ def run_child(
             while proc.poll() is None:
                 if time.monotonic() - start > timeout_s:
                     timed_out = True
+                    if watched is not None:  # was it running, or starved by a busy machine?
+                        cpu_share = _group_cpu(watched) / max(1e-9, time.monotonic() - start)
                     _kill_group(pgid)
                     break
                 if limit_bytes and watched and _group_rss(watched) > limit_bytes:
@@ -213,4 +233,4 @@ def run_child(
         return ChildOutcome(rc, sig, False, False, wall, output, interrupted=True)
     if sig == signal.SIGKILL and not timed_out and not oom:
         oom = True  # SIGKILL from outside: the kernel's OOM killer is by far the likeliest
-    return ChildOutcome(rc, sig, timed_out, oom, wall, output)
+    return ChildOutcome(rc, sig, timed_out, oom, wall, output, cpu_share=cpu_share)
