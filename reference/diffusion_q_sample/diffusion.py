@@ -7,6 +7,12 @@ so x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) noise in O(1), whatever t. The same
 holds for a fixed full covariance Sigma used at every step: the per-step noise terms are
 independent Gaussians with covariances proportional to Sigma, so Cov[x_t | x_0] =
 (1 - abar_t) Sigma, whose lower Cholesky factor is sqrt(1 - abar_t) L.
+
+The per-sample coefficients are gathered once in float64 and cast to x0's dtype before they
+meet the data, so the big tensors are touched only in their own dtype: one multiply into a fresh
+tensor and one fused, in-place multiply-add (``addcmul_``), the form of the diffusers/ k-diffusion
+samplers: two passes over memory and one allocation, where ``mean * x0 + std * noise`` makes
+three of each.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ def q_sample(
     if noise.shape != x0.shape:
         raise ValueError(f"noise has shape {tuple(noise.shape)}, x0 has {tuple(x0.shape)}")
     mean, std = _coefficients(x0, t, schedule)
-    return mean * x0 + std * noise
+    return torch.mul(x0, mean).addcmul_(noise, std)
 
 
 def q_sample_correlated(
@@ -86,4 +92,4 @@ def q_sample_correlated(
         raise ValueError(f"chol must have shape ({D}, {D}), got {tuple(chol.shape)}")
     mean, std = _coefficients(x0, t, schedule)
     correlated = noise @ chol.to(device=x0.device, dtype=x0.dtype).T
-    return mean * x0 + std * correlated
+    return torch.mul(x0, mean).addcmul_(correlated, std)

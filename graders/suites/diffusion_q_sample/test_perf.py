@@ -1,7 +1,11 @@
-"""Hidden performance gates of diffusion_q_sample (ratios in one process, graders.perf).
+"""Hidden performance gates of diffusion_q_sample (graders.perf, ratios measured by the judge).
 
-Every gate first checks the candidate's answer on a fresh input, so a fast wrong answer earns
-nothing, and every timed call gets fresh inputs.
+Two kinds: complexity by scaling (t = T-1 against t = 0, the candidate against itself) and
+throughput against a plain vectorised q_sample (baseline.py: ``mean * x0 + std * noise``), not
+the reference (a fused ``mul`` + ``addcmul_``, ~0.4-0.7x of the plain form on a CPU). Bound 2x:
+the independent solutions run at 0.6-1.0x of the plain form, a Python loop over the batch at
+~7x. Every gate first checks the candidate's answer on a fresh input, so a fast wrong answer
+earns nothing, and every timed call gets fresh inputs.
 """
 
 import pytest
@@ -10,11 +14,8 @@ import torch
 from graders.checks import assert_tensor
 
 T = 1000
-LOOP_HINT = (
-    "x_t does not need the chain: the Gaussian steps add up, so q(x_t | x0) = "
-    "N(sqrt(abar_t) x0, (1 - abar_t) I) can be sampled in O(1) with one noise tensor "
-    "(the isotropic shortcut)"
-)
+THROUGHPUT_BOUND = 2.0  # x the plain vectorised q_sample (baseline.py)
+LOOP_HINT = "R11: the time of a call must not grow with t (x_t does not need the chain)"
 
 
 def _image_batch(device, t_value=None, batch=256):
@@ -36,6 +37,7 @@ def _image_batch(device, t_value=None, batch=256):
 
 @pytest.mark.perf
 @pytest.mark.weight(2)
+@pytest.mark.rules("R11")
 def test_q_sample_time_independent_of_t(sol, schedule, perf, device):
     """q_sample with every t = T-1 takes at most 1.5x as long as with every t = 0."""
     x0, t, noise = _image_batch(device, T - 1)()
@@ -43,7 +45,7 @@ def test_q_sample_time_independent_of_t(sol, schedule, perf, device):
         schedule.alphas_cumprod[-1].sqrt().float() * x0
         + (1 - schedule.alphas_cumprod[-1]).sqrt().float() * noise
     )
-    assert_tensor(sol.q_sample(x0, t, noise, schedule), expected, what="q_sample at t=T-1")
+    assert_tensor(sol.q_sample(x0, t, noise, schedule), expected, what="q_sample at t=T-1 (R3)")
     perf.scaling(
         lambda x, tt, n: sol.q_sample(x, tt, n, schedule),
         _image_batch(device, 0),
@@ -55,20 +57,23 @@ def test_q_sample_time_independent_of_t(sol, schedule, perf, device):
 
 
 def _check_same(candidate_out, baseline_out, args):
-    assert_tensor(candidate_out, baseline_out, what="q_sample on the timed inputs")
+    assert_tensor(candidate_out, baseline_out, what="q_sample on the timed inputs (R3)")
 
 
 @pytest.mark.perf
-def test_q_sample_throughput_vs_reference(sol, ref, schedule, perf, device):
-    """q_sample at random t runs within 2x of the reference's time (throughput >= 0.5x)."""
+@pytest.mark.rules("R12")
+def test_q_sample_throughput_vs_plain(sol, baseline, schedule, perf, device):
+    """q_sample at random t runs within 2x of the time of a plain vectorised q_sample
+    (throughput >= 0.5x)."""
+    plain = baseline.q_sample  # fetched once, outside the timed calls
     perf.compare(
         lambda x, tt, n: sol.q_sample(x, tt, n, schedule),
-        lambda x, tt, n: ref.q_sample(x, tt, n, schedule),
+        lambda x, tt, n: plain(x, tt, n, schedule),
         _image_batch(device, None, batch=512),
-        bound=2.0,
-        what="q_sample time / reference time at random t (batch 512x3x32x32)",
+        bound=THROUGHPUT_BOUND,
+        what="q_sample time / a plain vectorised q_sample's time at random t (batch 512x3x32x32)",
         check=_check_same,
-        hint="vectorise over the batch: gather the per-sample coefficients once, no Python loop",
+        hint="R12: the batch is processed in vectorised operations, with no Python loop over it",
     )
 
 
@@ -86,6 +91,7 @@ def _correlated_batch(device, chol, t_value, batch=4096):
 
 
 @pytest.mark.perf
+@pytest.mark.rules("R11")
 def test_correlated_time_independent_of_t(sol, schedule, perf, device, rng, make_spd):
     """q_sample_correlated with every t = T-1 takes at most 1.5x as long as with every t = 0:
     a full, fixed covariance does not force the sequential loop."""
@@ -95,7 +101,7 @@ def test_correlated_time_independent_of_t(sol, schedule, perf, device, rng, make
     expected = abar.sqrt() * x0 + (1 - abar).sqrt() * (noise @ chol.T)
     assert_tensor(
         sol.q_sample_correlated(x0, t, noise, schedule, chol), expected,
-        what="q_sample_correlated at t=T-1",
+        what="q_sample_correlated at t=T-1 (R9)",
     )  # fmt: skip
     perf.scaling(
         lambda x, tt, n, c: sol.q_sample_correlated(x, tt, n, schedule, c),
@@ -103,8 +109,5 @@ def test_correlated_time_independent_of_t(sol, schedule, perf, device, rng, make
         _correlated_batch(device, chol, T - 1),
         bound=1.5,
         what="q_sample_correlated time at t=T-1 / at t=0 (4096 x 32, full Sigma)",
-        hint=(
-            "with one fixed Sigma at every step, Cov[x_t | x0] = (1 - abar_t) Sigma: the "
-            "shortcut still holds, with noise @ chol.T in place of noise"
-        ),
+        hint="R11: the time of a call must not grow with t, also with a full covariance",
     )

@@ -32,12 +32,18 @@ def _np(x) -> np.ndarray:
 @pytest.mark.parametrize(
     ("T", "start", "end"), [(1000, 1e-4, 0.02), (37, 1e-3, 0.3), (1, 0.05, 0.05)]
 )
+@pytest.mark.rules("R1", "R4")
 def test_linear_betas_match_linspace(sol, T, start, end):
     """linear_betas gives float64 CPU linspace(start, end, T), both ends included."""
     out = sol.linear_betas(T, start, end)
-    assert_tensor(out, _t(np.linspace(start, end, T)), what=f"linear_betas({T}, {start}, {end})")
+    assert_tensor(
+        out,
+        _t(np.linspace(start, end, T)),
+        what=f"linear_betas({T}, {start}, {end}) (R1: evenly spaced, both ends included; R4)",
+    )
 
 
+@pytest.mark.rules("R2", "R4")
 def test_cosine_betas_closed_form(sol, oracle, rng):
     """cosine_betas matches Nichol & Dhariwal's eq. 17 (step t from u = t/T to (t+1)/T, f(0)
     normalisation, clip at max_beta) for the paper's defaults and random T, s, max_beta."""
@@ -47,20 +53,18 @@ def test_cosine_betas_closed_form(sol, oracle, rng):
     for T, s, max_beta in cases:
         out = sol.cosine_betas(T, s, max_beta)
         expected = oracle.cosine(T, s, max_beta)
-        call = f"cosine_betas({T}, s={s:.4g}, max_beta={max_beta:.4g})"
+        call = f"cosine_betas({T}, s={s:.4g}, max_beta={max_beta:.4g}) (R2, R4: float64 maths)"
         try:
             assert_tensor(out, _t(expected), what=call)
         except AssertionError as exc:
             got = _np(out)
             hint = ""
             if got.shape == expected.shape and got[0] <= 1e-12 < expected[0]:
-                hint = (
-                    f" betas[0] is {got[0]:.3g}: step t runs from u = t/T to u = (t+1)/T, so "
-                    f"T steps need T + 1 points of abar(u), from u = 0 to u = 1."
-                )
+                hint = f" betas[0] is {got[0]:.3g}; R2: step t runs from u = t/T to u = (t+1)/T."
             raise AssertionError(str(exc) + hint) from None
 
 
+@pytest.mark.rules("R3")
 def test_cosine_betas_clipped_at_max_beta(sol, oracle, rng):
     """Every cosine beta is clipped at max_beta: the last step's raw beta is 1 (abar(1) = 0),
     which the clip keeps away."""
@@ -72,32 +76,34 @@ def test_cosine_betas_clipped_at_max_beta(sol, oracle, rng):
         if out[worst] > max_beta * (1 + 1e-12):
             raise AssertionError(
                 f"cosine_betas({T}, max_beta={max_beta:.4g}) returned betas[{worst}] = "
-                f"{out[worst]!r} > max_beta. Unclipped, the cosine schedule's last beta is "
-                f"1 - abar(1)/abar((T-1)/T) = 1 (f(1) = cos(pi/2)^2 = 0): abar_T = 0, log-SNR "
-                f"-inf and 1/sqrt(alpha_T) infinite in the reverse step. Nichol & Dhariwal clip "
-                f"every beta at 0.999 'to prevent singularities at the end of the diffusion "
-                f"process'; the clip is part of the schedule's definition."
+                f"{out[worst]!r} > max_beta (R3). Unclipped, the cosine schedule's last step "
+                f"leaves abar_T = 0: log-SNR -inf and 1/sqrt(alpha_T) infinite in the reverse "
+                f"step."
             )
         assert out[-1] == pytest.approx(max_beta, rel=1e-12), (
-            f"cosine_betas({T}, max_beta={max_beta:.4g})[-1] is {out[-1]!r}, expected the "
-            f"clipped value {max_beta!r}"
+            f"cosine_betas({T}, max_beta={max_beta:.4g})[-1] is {out[-1]!r}; R3: the last beta "
+            f"is clipped too"
         )
 
 
 # -- alphas_cumprod and log-SNR -----------------------------------------------------------------
 
 
+@pytest.mark.rules("R4", "R5")
 def test_alphas_cumprod_inclusive(sol, oracle, random_betas):
     """alphas_cumprod is the inclusive product of 1 - betas, float64 even for float32 input."""
     b = random_betas(500)
     assert_tensor(
-        sol.alphas_cumprod(_t(b)), _t(oracle.cumprod(b)), what="alphas_cumprod(betas (500,))"
+        sol.alphas_cumprod(_t(b)),
+        _t(oracle.cumprod(b)),
+        what="alphas_cumprod(betas (500,)) (R5: the inclusive product)",
     )
     b32 = torch.from_numpy(b).float()
     expected = oracle.cumprod(b32.double().numpy())
-    assert_tensor(sol.alphas_cumprod(b32), _t(expected), what="alphas_cumprod(float32 betas)")
+    assert_tensor(sol.alphas_cumprod(b32), _t(expected), what="alphas_cumprod(float32 betas) (R4)")
 
 
+@pytest.mark.rules("R6")
 def test_log_snr_values_and_extremes(sol, oracle, rng):
     """log_snr is log(abar) - log(1 - abar), accurate near 0 and 1, -inf at 0 and +inf at 1,
     for any shape."""
@@ -107,27 +113,33 @@ def test_log_snr_values_and_extremes(sol, oracle, rng):
     values = np.concatenate([special, rng.uniform(0, 1, size=40)]).reshape(4, 12)
     out = sol.log_snr(_t(values))
     expected = oracle.log_snr(values)
-    assert_tensor(out, _t(expected), what="log_snr(abar with 0, 1, 1e-13, 1-1e-13 ...)", rtol=1e-9)
+    assert_tensor(
+        out,
+        _t(expected),
+        what="log_snr(abar with 0, 1, 1e-13, 1-1e-13 ...) (R6: -inf at 0, +inf at 1, accurate "
+        "near both)",
+        rtol=1e-9,
+    )
 
 
+@pytest.mark.rules("R4")
 def test_log_snr_of_float32(sol, oracle):
     """log_snr converts a float32 argument to float64 before computing."""
     values = torch.tensor([0.25, 0.5, 0.75], dtype=torch.float32)
     expected = oracle.log_snr(values.double().numpy())
-    assert_tensor(sol.log_snr(values), _t(expected), what="log_snr(float32 [0.25, 0.5, 0.75])")
+    assert_tensor(sol.log_snr(values), _t(expected), what="log_snr(float32 [0.25, 0.5, 0.75]) (R4)")
 
 
 # -- resolution shift -------------------------------------------------------------------------------
 
 SHIFT_HINT = (
-    "The resolution shift is defined on the log-SNR of alphas_cumprod, the cumulative signal "
-    "left at step t: log_snr'[t] = log_snr[t] + 2 log(base/res). Shifting per-step quantities "
-    "(the betas, or the log-odds of each alpha) compounds over the steps: scaling every beta "
-    "by (res/base)^2 multiplies the noise of the late steps too and the cumulative SNR ends up "
-    "nowhere near the shifted one."
+    "R7: the shift is defined on the log-SNR of alphas_cumprod, the cumulative signal left at "
+    "step t. Shifting per-step quantities (the betas, or the log-odds of each alpha) compounds "
+    "over the steps, and the cumulative SNR ends up nowhere near the shifted one."
 )
 
 
+@pytest.mark.rules("R7")
 def test_shift_moves_log_snr_by_constant(sol, oracle, rng, random_betas):
     """The shifted schedule's log-SNR (of its alphas_cumprod) is the input's plus
     2 log(base/res) at every step, for larger and smaller resolutions."""
@@ -137,7 +149,7 @@ def test_shift_moves_log_snr_by_constant(sol, oracle, rng, random_betas):
         out = _np(sol.shift_schedule(_t(betas), base, res))
         if out.shape != betas.shape:
             raise AssertionError(
-                f"shift_schedule returned shape {out.shape}, expected {betas.shape}"
+                f"shift_schedule returned shape {out.shape}, expected {betas.shape} (R7)"
             )
         got = oracle.log_snr(oracle.cumprod(out)) - oracle.log_snr(oracle.cumprod(betas))
         want = 2.0 * math.log(base / res)
@@ -152,13 +164,15 @@ def test_shift_moves_log_snr_by_constant(sol, oracle, rng, random_betas):
             )
 
 
+@pytest.mark.rules("R7")
 def test_shift_keeps_zero_terminal_snr(sol, oracle, rng):
     """A step with log-SNR -inf stays at -inf after the shift: its beta stays exactly 1, and the
     other steps move by the shift."""
     betas = oracle.zero_snr(oracle.cosine(int(rng.integers(100, 1000))))
     out = _np(sol.shift_schedule(_t(betas), 64, 256))
     assert out[-1] == 1.0, (
-        f"shift_schedule of a zero-terminal-SNR schedule: last beta {out[-1]!r}, expected 1.0"
+        f"shift_schedule(zero-terminal-SNR betas, 64, 256): last beta {out[-1]!r}; R7: a step "
+        f"with log-SNR -inf stays at -inf"
     )
     got = oracle.log_snr(oracle.cumprod(out))[:-1] - oracle.log_snr(oracle.cumprod(betas))[:-1]
     assert np.allclose(got, 2 * math.log(64 / 256), atol=1e-6), (
@@ -167,19 +181,21 @@ def test_shift_keeps_zero_terminal_snr(sol, oracle, rng):
     )
 
 
+@pytest.mark.rules("R7")
 def test_shift_at_equal_resolution_is_identity(sol, random_betas):
     """base_resolution == resolution returns the input betas."""
     betas = random_betas(300)
     assert_tensor(
         sol.shift_schedule(_t(betas), 128, 128),
         _t(betas),
-        what="shift_schedule(b, 128, 128)",
+        what="shift_schedule(b, 128, 128) (R7: the same betas)",
         rtol=1e-8,
     )
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
+@pytest.mark.rules("R7")
 def test_shift_round_trip_property(sol, oracle, data):
     """Property: shifting from base to res and back returns the original betas."""
     T = data.draw(st.integers(2, 60), label="T")
@@ -192,7 +208,7 @@ def test_shift_round_trip_property(sol, oracle, data):
     assert_tensor(
         back,
         _t(betas),
-        what=f"shift_schedule(shift_schedule(b, {base}, {res}), {res}, {base})",
+        what=f"shift_schedule(shift_schedule(b, {base}, {res}), {res}, {base}) (R7)",
         rtol=1e-7,
     )
 
@@ -200,6 +216,7 @@ def test_shift_round_trip_property(sol, oracle, data):
 # -- zero terminal SNR --------------------------------------------------------------------------
 
 
+@pytest.mark.rules("R8")
 def test_zero_terminal_snr_reaches_zero(sol, oracle, rng, random_betas):
     """After rescale_zero_terminal_snr the last step has abar = 0 exactly (log-SNR -inf): the
     last training step is pure noise, like the first sampling step."""
@@ -212,14 +229,13 @@ def test_zero_terminal_snr_reaches_zero(sol, oracle, rng, random_betas):
         if abar_T != 0.0:
             raise AssertionError(
                 f"rescale_zero_terminal_snr({label} betas) leaves abar_T = {abar_T:.3g} "
-                f"(last beta {out[-1]!r}); it must be exactly 0. Lin et al. 2024: with any "
-                f"signal left at the last step the model never trains on pure noise, yet sampling "
-                f"starts from pure noise, so it cannot generate very bright or dark images and "
-                f"global structure suffers. The rescaled r'_(T-1) is 0, so the last beta is 1: do "
-                f"not clip it (the 0.999 clip belongs to the cosine schedule, not to this rescale)."
+                f"(last beta {out[-1]!r}); R8: it is exactly 0. With any signal left at the last "
+                f"step the model never trains on pure noise, yet sampling starts from pure "
+                f"noise (Lin et al. 2024)."
             )
 
 
+@pytest.mark.rules("R8")
 def test_zero_terminal_snr_matches_algorithm(sol, oracle, rng, random_betas):
     """rescale_zero_terminal_snr matches Lin et al.'s Algorithm 1 (sqrt(abar) rescaled
     linearly, first step kept), for linear, cosine and random schedules."""
@@ -232,22 +248,25 @@ def test_zero_terminal_snr_matches_algorithm(sol, oracle, rng, random_betas):
         assert_tensor(
             out,
             _t(oracle.zero_snr(betas)),
-            what=f"rescale_zero_terminal_snr({label} betas)",
+            what=f"rescale_zero_terminal_snr({label} betas) (R8)",
             rtol=1e-8,
         )
 
 
+@pytest.mark.rules("R8")
 def test_zero_terminal_snr_two_steps(sol):
     """With T = 2 the rescale keeps beta_0 and makes beta_1 = 1."""
     out = _np(sol.rescale_zero_terminal_snr(torch.tensor([0.1, 0.2], dtype=torch.float64)))
     assert np.allclose(out, [0.1, 1.0], rtol=1e-12), (
-        f"rescale_zero_terminal_snr([0.1, 0.2]) = {out}, expected [0.1, 1.0]"
+        f"rescale_zero_terminal_snr([0.1, 0.2]) = {out}; R8: the first beta is kept and the "
+        f"last step's abar is 0"
     )
 
 
 # -- arguments ----------------------------------------------------------------------------------
 
 
+@pytest.mark.rules("R11")
 def test_arguments_not_modified(sol, random_betas):
     """No function modifies its tensor argument."""
     betas = _t(random_betas(100))
@@ -258,22 +277,24 @@ def test_arguments_not_modified(sol, random_betas):
     abar = torch.cumprod(1 - betas, 0)
     abar_before = abar.clone()
     sol.log_snr(abar)
-    assert torch.equal(betas, before), "a function modified its betas argument in place"
-    assert torch.equal(abar, abar_before), "log_snr modified its argument in place"
+    assert torch.equal(betas, before), "a function modified its betas argument in place (R11)"
+    assert torch.equal(abar, abar_before), "log_snr modified its argument in place (R11)"
 
 
 BAD_T = [0, -3, 2.0, True]
 
 
 @pytest.mark.parametrize("T", BAD_T, ids=["zero", "negative", "float", "bool"])
+@pytest.mark.rules("R10")
 def test_bad_T_raises(sol, T):
     """linear_betas and cosine_betas raise ValueError unless T is an int >= 1."""
     for fn in (sol.linear_betas, sol.cosine_betas):
         with pytest.raises(ValueError):
             fn(T)
-            pytest.fail(f"{fn.__name__}({T!r}) returned instead of raising ValueError")
+            pytest.fail(f"{fn.__name__}({T!r}) returned instead of raising ValueError (R10)")
 
 
+@pytest.mark.rules("R10")
 def test_bad_schedule_arguments_raise(sol):
     """Bad beta ranges, s, max_beta and resolutions raise ValueError."""
     calls = [
@@ -298,7 +319,7 @@ def test_bad_schedule_arguments_raise(sol):
     for label, call in calls:
         with pytest.raises(ValueError):
             call()
-            pytest.fail(f"{label} returned instead of raising ValueError")
+            pytest.fail(f"{label} returned instead of raising ValueError (R10)")
 
 
 @pytest.mark.parametrize(
@@ -306,6 +327,7 @@ def test_bad_schedule_arguments_raise(sol):
     [[0.1, 0.0, 0.2], [0.1, 1.2], [0.1, 1.0, 0.2], [[0.1, 0.2]], []],
     ids=["zero", "above1", "one_before_last", "2d", "empty"],
 )
+@pytest.mark.rules("R9")
 def test_bad_betas_raise(sol, betas):
     """alphas_cumprod, shift_schedule and rescale_zero_terminal_snr reject invalid betas with
     ValueError."""
@@ -317,9 +339,10 @@ def test_bad_betas_raise(sol, betas):
     ):
         with pytest.raises(ValueError):
             call()
-            pytest.fail(f"{label}({betas}) returned instead of raising ValueError")
+            pytest.fail(f"{label}({betas}) returned instead of raising ValueError (R9)")
 
 
+@pytest.mark.rules("R9")
 def test_type_errors(sol):
     """Integer tensors raise TypeError; log_snr rejects values outside [0, 1]."""
     for label, call in (
@@ -328,7 +351,7 @@ def test_type_errors(sol):
     ):
         with pytest.raises(TypeError):
             call()
-            pytest.fail(f"{label} returned instead of raising TypeError")
+            pytest.fail(f"{label} returned instead of raising TypeError (R9)")
     with pytest.raises(ValueError):
         sol.log_snr(torch.tensor([0.5, 1.5], dtype=torch.float64))
-        pytest.fail("log_snr([0.5, 1.5]) returned instead of raising ValueError")
+        pytest.fail("log_snr([0.5, 1.5]) returned instead of raising ValueError (R9)")

@@ -1,7 +1,10 @@
-"""Hidden performance gates of noise_schedule (ratios in one process, graders.perf).
+"""Hidden performance gates of noise_schedule (graders.perf, ratios measured by the judge).
 
-T = 10**6 steps, as in the statement. Every gate checks the answer on a fresh input first, and
-every timed call gets fresh arguments (T, s or the betas change from call to call).
+T = 10**6 steps, as in the statement. The bar is a plain vectorised solution (baseline.py: the
+papers' formulas written with tensor operations, no tuning), not the reference; the bound is
+5x: the independent solutions run at 1.0-2.3x of it, Python loops over the steps at > 50x.
+Every gate checks the answer on a fresh input first, and every timed call gets fresh arguments
+(T, s or the betas change from call to call).
 """
 
 import pytest
@@ -10,15 +13,14 @@ import torch
 from graders.checks import assert_tensor
 
 T = 10**6
-LOOP_HINT = (
-    "build the schedule with tensor operations over all T steps at once (torch.arange, cos, "
-    "cumprod, sigmoid ...), not a Python loop over t"
-)
+BOUND = 5.0  # x the plain vectorised solution (baseline.py)
+LOOP_HINT = "R12: every function is vectorised over the steps, with no Python loop over t"
 
 
 @pytest.mark.perf
-def test_cosine_betas_vectorised(sol, ref, perf, rng):
-    """cosine_betas(~10**6) runs within 3x the reference's time."""
+@pytest.mark.rules("R12")
+def test_cosine_betas_vectorised(sol, baseline, perf, rng):
+    """cosine_betas(~10**6) runs within 5x the time of a plain vectorised solution."""
 
     def make():
         return int(T - rng.integers(0, 1000)), float(rng.uniform(0.006, 0.010))
@@ -26,31 +28,40 @@ def test_cosine_betas_vectorised(sol, ref, perf, rng):
     def check(got, want, args):
         assert_tensor(got, want, what=f"cosine_betas({args[0]}, s={args[1]:.4g})")
 
+    plain = baseline.cosine_betas  # fetched once, outside the timed calls
     perf.compare(
-        sol.cosine_betas, ref.cosine_betas, make, bound=3.0,
-        what="cosine_betas time / reference time (T ~ 10**6)", check=check, hint=LOOP_HINT,
+        sol.cosine_betas, lambda *args: plain(*args), make, bound=BOUND,
+        what="cosine_betas time / a plain vectorised solution's time (T ~ 10**6)", check=check,
+        hint=LOOP_HINT,
     )  # fmt: skip
 
 
 @pytest.mark.perf
-def test_shift_and_rescale_vectorised(sol, ref, perf, rng, oracle):
-    """shift_schedule then rescale_zero_terminal_snr on 10**6 betas runs within 3x the
-    reference's time."""
+@pytest.mark.rules("R12")
+def test_shift_and_rescale_vectorised(sol, baseline, perf, rng, oracle):
+    """shift_schedule then rescale_zero_terminal_snr on 10**6 betas runs within 5x the time of a
+    plain vectorised solution."""
     base = torch.from_numpy(oracle.cosine(T))
 
     def make():
         res = int(rng.choice([128, 256, 512]))
         return base * float(rng.uniform(0.5, 1.0)), 64, res
 
-    def run(module):
-        return lambda b, lo, hi: module.rescale_zero_terminal_snr(module.shift_schedule(b, lo, hi))
+    def run(b, lo, hi):
+        return sol.rescale_zero_terminal_snr(sol.shift_schedule(b, lo, hi))
+
+    plain = baseline.shift_then_rescale  # fetched once, outside the timed calls
 
     def check(got, want, args):
         assert_tensor(
-            got, want, what="rescale_zero_terminal_snr(shift_schedule(betas (10**6,)))", rtol=1e-7
+            got,
+            want,
+            what="rescale_zero_terminal_snr(shift_schedule(betas (10**6,))) (R7, R8)",
+            rtol=1e-7,
         )
 
     perf.compare(
-        run(sol), run(ref), make, bound=3.0,
-        what="shift + rescale time / reference time (T = 10**6)", check=check, hint=LOOP_HINT,
+        run, lambda *args: plain(*args), make, bound=BOUND,
+        what="shift + rescale time / a plain vectorised solution's time (T = 10**6)",
+        check=check, hint=LOOP_HINT,
     )  # fmt: skip

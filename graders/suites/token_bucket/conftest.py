@@ -83,3 +83,19 @@ def tk():
         OracleBucket=OracleBucket, OracleWindow=OracleWindow, yielding=yielding, dyadic=dyadic,
         TICK=TICK,
     )  # fmt: skip
+
+
+@pytest.fixture
+def processes(kata_session):
+    """``processes(n)``: n new contestant sandboxes (each a fresh process running the
+    submitted module), as the suite's inside.py in each; stopped when the test ends."""
+    boxes = []
+
+    def start(n: int) -> list:
+        new = [kata_session.spawn(env={"PYTHONHASHSEED": str(i + 1)}) for i in range(n)]
+        boxes.extend(new)
+        return [box.endpoint.root("inside") for box in new]
+
+    yield start
+    for box in boxes:
+        box.stop()

@@ -1,21 +1,21 @@
-"""Hidden tests of RedisTokenBucket, on fakeredis or a real server (kata_redis fixture).
+"""Hidden tests of RedisTokenBucket, on the grading run's Redis server (kata_redis fixture).
 
 The server's clock is real time here, so the tests use rates where real elapsed time can only
 help a correct bucket (tiny rates for exact burst counts, upper bounds capacity + rate *
-elapsed + 1 for concurrency) and never depend on how fast the machine is.
+elapsed + 1 for concurrency, expiry bounds widened by the time the judge saw pass) and never
+depend on how fast the machine is.
 """
 
-import multiprocessing
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 OVER_HINT = (
-    "Reading the bucket, deciding in Python and writing it back are separate round trips: "
-    "other clients act in between and the same tokens are spent twice. Do the whole refill-"
-    "check-take in ONE Lua script (EVALSHA), which Redis runs atomically."
+    "R14: reading the bucket, deciding in the client and writing it back are separate round "
+    "trips: other clients act in between and the same tokens are spent twice."
 )
 
 
@@ -23,6 +23,7 @@ def _tiers(sol, **kw):
     return {name: sol.Tier(cap, rate) for name, (cap, rate) in kw.items()}
 
 
+@pytest.mark.rules("R12")
 def test_redis_burst_then_reject_per_user_and_tier(sol, kata_redis, rng):
     """Each user's bucket starts full: exactly its tier's capacity is granted in a burst, and
     users and tiers do not share tokens."""
@@ -33,12 +34,14 @@ def test_redis_burst_then_reject_per_user_and_tier(sol, kata_redis, rng):
         got = [bucket.acquire(user, tier) for _ in range(cap + 5)]
         assert got == [True] * cap + [False] * 5, (
             f"RedisTokenBucket tier {tier} (capacity {cap}): {cap + 5} acquires for new user "
-            f"{user!r} granted {got.count(True)}, expected exactly {cap} then refusals"
+            f"{user!r} granted {got.count(True)}, expected exactly {cap} then refusals (R12: "
+            f"each user's bucket starts full, with its tier's capacity)"
         )
-    assert bucket.acquire("dave", "free", 5) is True
-    assert bucket.acquire("dave", "free", 1) is False
+    assert bucket.acquire("dave", "free", 5) is True, "R12: acquire(n=5) of a full bucket of 5"
+    assert bucket.acquire("dave", "free", 1) is False, "R12: a 6th token from a bucket of 5"
 
 
+@pytest.mark.rules("R12")
 def test_redis_refills_over_time(sol, kata_redis):
     """An empty bucket refills at its rate on the server's clock, never above capacity."""
     bucket = sol.RedisTokenBucket(
@@ -46,45 +49,74 @@ def test_redis_refills_over_time(sol, kata_redis):
     )
     assert [bucket.acquire("u", "fast") for _ in range(3)] == [True] * 3
     assert bucket.acquire("v", "slow") is True
-    assert bucket.acquire("v", "slow") is False, "a 0.5 token/s bucket refilled within moments"
+    assert bucket.acquire("v", "slow") is False, (
+        "R12: a 0.5 token/s bucket of capacity 1 refilled within moments"
+    )
     time.sleep(0.3)  # >= 6 tokens' worth at 20/s, capped at 3
-    got = [bucket.acquire("u", "fast") for _ in range(3)]
-    assert got == [True] * 3, (
-        f"RedisTokenBucket (capacity 3, 20 tokens/s): 0.3 s after emptying, 3 acquires gave "
-        f"{got}; the bucket must have refilled to its capacity"
+    got = [bucket.acquire("u", "fast") for _ in range(4)]
+    assert got == [True] * 3 + [False], (
+        f"RedisTokenBucket (capacity 3, 20 tokens/s): 0.3 s after emptying, 4 acquires gave "
+        f"{got}; R12: the bucket refills at its rate, up to its capacity and no more"
     )
 
 
-def test_redis_keys_under_prefix_with_ttl(sol, kata_redis):
-    """Every key is under the prefix, one per user, and expires once the bucket would be full
-    again (TTL between that time and 2 s later)."""
+@pytest.mark.rules("R13")
+def test_redis_keys_under_prefix(sol, kata_redis):
+    """Every key is under the prefix, one per user."""
     bucket = sol.RedisTokenBucket(kata_redis.client, kata_redis.prefix, _tiers(sol, t=(5, 1.0)))
     users = [f"user{i}" for i in range(4)]
     for user in users:
-        for _ in range(5):
+        for _ in range(3):
             bucket.acquire(user, "t")
     keys = kata_redis.keys()
     assert len(keys) == len(users), (
-        f"4 users' buckets left {len(keys)} keys under the prefix ({keys[:6]}); one key per user "
-        f"expected"
+        f"4 users' buckets left {len(keys)} keys under the prefix; R13: one key per user, "
+        f"under the prefix"
     )
-    if not kata_redis.real:  # a fresh fakeredis server: nothing may live outside the prefix
-        stray = [k for k in kata_redis.client.keys("*") if not k.startswith(kata_redis.prefix)]
-        assert not stray, f"keys written outside the prefix {kata_redis.prefix!r}: {stray[:5]}"
-    for key in keys:
-        ttl = kata_redis.client.pttl(key)
-        assert 4000 <= ttl <= 7500, (
-            f"key {key!r} of an emptied bucket (capacity 5, 1 token/s: full again in 5 s) has "
-            f"PTTL {ttl} ms; it must expire no sooner than when the bucket is full again and no "
-            f"later than 2 s after (PEXPIRE in the script), so idle users' keys go away"
+    stray = [k for k in kata_redis.client.keys("*") if not k.startswith(kata_redis.prefix)]
+    if kata_redis.service.owned():  # a server this run started and emptied
+        assert not stray, f"{len(stray)} key(s) written outside the prefix (R13)"
+
+
+@pytest.mark.rules("R16")
+def test_redis_key_expires_when_full_again(sol, kata_redis, rng):
+    """A key's PTTL, read right after a user's acquires, lies between the moment the bucket
+    would be full again and 2 s after it: for buckets emptied, partly drained (a fraction of a
+    second, several seconds) and after a refused acquire."""
+    capacity, rate = 10, 2.0  # a token every 0.5 s
+    bucket = sol.RedisTokenBucket(
+        kata_redis.client, kata_redis.prefix, _tiers(sol, t=(capacity, rate))
+    )
+    k = int(rng.integers(1, 4))
+    takes = {"one": [1], "three": [1, 2], "seven": [k, 7 - k], "all": [10], "refused": [8, 3]}
+    for user, ns in takes.items():
+        before = set(kata_redis.keys())
+        start = time.monotonic()
+        granted = [bucket.acquire(user, "t", n) for n in ns]
+        new = [key for key in kata_redis.keys() if key not in before]
+        assert len(new) == 1, f"acquires for a new user made {len(new)} new keys (R13)"
+        ttl = kata_redis.client.pttl(new[0])
+        seen = time.monotonic() - start
+        taken = sum(n for n, g in zip(ns, granted, strict=True) if g)
+        assert taken == sum(ns) - (3 if user == "refused" else 0), (
+            f"acquires {ns} on a new bucket of {capacity} granted {granted} (R12)"
+        )
+        to_full_ms = taken / rate * 1000
+        low, high = to_full_ms - seen * 1000 - 1, to_full_ms + 2000 + 1
+        assert low <= ttl <= high, (
+            f"RedisTokenBucket (capacity {capacity}, {rate} token/s): after acquires of {ns} "
+            f"tokens ({granted}) the user's key has PTTL {ttl} ms; R16: it must expire no "
+            f"sooner than when the bucket is full again ({to_full_ms:.0f} ms) and no later "
+            f"than 2 s after that"
         )
 
 
 def _hammer(bucket, user, tier, attempts, counts, idx, barrier):
     barrier.wait()
-    counts[idx] = sum(bucket.acquire(user, tier) for _ in range(attempts))
+    counts[idx] = sum(bucket.acquire(user, tier) is True for _ in range(attempts))
 
 
+@pytest.mark.rules("R14")
 def test_redis_threads_never_over_admit(sol, kata_redis, rng):
     """16 threads, each with its own client, drain one user's bucket: the grants never exceed
     capacity + rate * elapsed + 1."""
@@ -119,64 +151,71 @@ def test_redis_threads_never_over_admit(sol, kata_redis, rng):
         f"RedisTokenBucket(capacity {capacity}, {rate} token/s) shared by {n_threads} clients: "
         f"{got} grants in {elapsed:.2f} s, at most {allowed:.1f} possible. {OVER_HINT}"
     )
-    assert got >= capacity, f"only {got} grants of a full bucket of {capacity}"
-
-
-def _process_worker(module, url, prefix, capacity, rate, attempts, queue):  # pragma: no cover
-    """A forked child: its own client and bucket object, `attempts` acquires."""
-    try:
-        import redis
-
-        client = redis.Redis.from_url(url, decode_responses=True)
-        bucket = module.RedisTokenBucket(client, prefix, {"t": module.Tier(capacity, rate)})
-        got = sum(bucket.acquire("shared", "t") for _ in range(attempts))
-        client.close()
-        queue.put(("ok", got))
-    except BaseException as exc:  # noqa: BLE001 - reported by the parent
-        queue.put(("err", f"{type(exc).__name__}: {exc}"))
+    assert got >= capacity, f"only {got} grants of a full bucket of {capacity} (R12)"
 
 
 @pytest.mark.real_redis
-def test_redis_processes_never_over_admit(sol, kata_redis, rng):
-    """4 processes (real Redis) drain one user's bucket concurrently: the grants never exceed
-    capacity + rate * elapsed + 1."""
+@pytest.mark.rules("R14")
+def test_redis_processes_never_over_admit(sol, inside, kata_redis, processes, rng):
+    """4 processes, each with its own client, drain one user's bucket concurrently: the grants
+    never exceed capacity + rate * elapsed + 1."""
     capacity = int(rng.integers(30, 60))
     rate = 0.5
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
     n_procs, attempts = 4, 60
-    procs = [
-        ctx.Process(
-            target=_process_worker,
-            args=(sol, kata_redis.url, kata_redis.prefix, capacity, rate, attempts, queue),
-        )
-        for _ in range(n_procs)
-    ]
+    workers = [inside(sol), *processes(n_procs - 1)]
+    clients = [kata_redis.new_client() for _ in workers]
     start = time.monotonic()
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(30)
-    errors = [r[1] for r in results if r[0] != "ok"]
-    assert not errors, f"acquire raised in a worker process: {errors[0]}"
-    got = sum(r[1] for r in results)
+    with ThreadPoolExecutor(n_procs) as pool:
+        futures = [
+            pool.submit(w.hammer, c, kata_redis.prefix, capacity, rate, "shared", attempts)
+            for w, c in zip(workers, clients, strict=True)
+        ]
+        results = [f.result(timeout=120) for f in futures]
     elapsed = time.monotonic() - start
+    got = sum(results)
     allowed = capacity + rate * elapsed + 1
     assert got <= allowed, (
         f"RedisTokenBucket(capacity {capacity}, {rate} token/s) shared by {n_procs} processes: "
         f"{got} grants in {elapsed:.2f} s, at most {allowed:.1f} possible. {OVER_HINT}"
     )
-    assert got >= capacity, f"only {got} grants of a full bucket of {capacity}"
+    assert got >= capacity, f"only {got} grants of a full bucket of {capacity} (R12)"
 
 
+@pytest.mark.rules("R15")
+def test_redis_time_is_the_servers_clock(sol, inside, kata_redis, rng):
+    """Client A drains a user's bucket; client B, on a machine whose clock is 10 minutes ahead,
+    then asks for as many tokens: the server's clock says almost no time has passed, so B gets
+    nothing."""
+    capacity = int(rng.integers(5, 20))
+    rate = 0.05  # 10 minutes refill 30 tokens: more than the capacity
+    start = time.monotonic()
+    got = inside(sol).skewed_clients(
+        kata_redis.new_client(), kata_redis.new_client(), kata_redis.prefix, capacity, rate,
+        "shared", 600.0,
+    )  # fmt: skip
+    elapsed = time.monotonic() - start
+    assert got["drained"] == [True] * capacity, (
+        f"a new user's bucket of {capacity} granted {got['drained'].count(True)} of "
+        f"{capacity} acquires (R12)"
+    )
+    allowed = int(rate * elapsed + 1)
+    granted = got["ahead"].count(True)
+    assert granted <= allowed, (
+        f"RedisTokenBucket (capacity {capacity}, {rate} token/s): right after client A "
+        f"drained a user's bucket, client B, whose machine's clock is 600 s ahead, got "
+        f"{granted} of {capacity} tokens ({elapsed:.2f} s had passed). R15: time is the Redis "
+        f"server's clock, the same for every client, never a client's"
+    )
+
+
+@pytest.mark.rules("R17")
 def test_redis_errors(sol, kata_redis):
     """An unknown tier raises KeyError; n < 1 or n > the tier's capacity raises ValueError."""
     bucket = sol.RedisTokenBucket(kata_redis.client, kata_redis.prefix, _tiers(sol, t=(3, 1.0)))
     with pytest.raises(KeyError):
         bucket.acquire("u", "gold")
-        pytest.fail("acquire with an unknown tier did not raise KeyError")
-    for n in (0, 4):
+        pytest.fail("acquire with an unknown tier did not raise KeyError (R17)")
+    for n in (0, 4, 1.0):
         with pytest.raises(ValueError):
             bucket.acquire("u", "t", n)
-            pytest.fail(f"acquire(n={n}) with capacity 3 did not raise ValueError")
+            pytest.fail(f"acquire(n={n!r}) with capacity 3 did not raise ValueError (R17)")
