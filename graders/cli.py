@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="reference 100%%, stub 0, every mutant caught")
     p.add_argument("katas", nargs="*", help="kata ids (default: all)")
     p.add_argument("--jobs", type=int, default=2, help="parallel correctness runs (default 2)")
+    p.add_argument(
+        "--stressed",
+        action="store_true",
+        help="where a kata's stress record is fresh, take its solutions' gates from it "
+        "(solutions graded with performance off; the reference keeps its gates)",
+    )
     _grading_options(p)
     p.set_defaults(func=cmd_verify)
 
@@ -308,9 +314,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with warm_processes(katas, max(1, args.jobs), args.device):
         for kata in katas:
             with out.status(f"verifying {kata.id} ..."):
-                verdict = verify_kata(kata, _options(args), jobs=args.jobs)
+                verdict = verify_kata(kata, _options(args), jobs=args.jobs, stressed=args.stressed)
             out.print(verdict.summary(), markup=False, highlight=False)
             out.print(f"  [dim]{verdict.timing()}[/]")
+            for note in verdict.notes:
+                out.print(f"  [dim]{note}[/]", markup=True, highlight=False)
             for line in verdict.failures():
                 out.print(line, markup=False, highlight=False)
             failed += not verdict.ok

@@ -13,7 +13,11 @@ For one kata it proves that
 
 To stay cheap, a mutant runs only the tests it names (and the public tests, in a sandbox of
 their own), the stub only the correctness tests, and the reference and each solution run once
-with performance on. Correctness runs use ``jobs`` workers; runs that time performance go one
+with performance on. With ``stressed=True`` (CI, ``kata verify --stressed``) a kata whose stress
+record is fresh (:func:`graders.stress.record_status`: same content, every gate passed every
+run for the reference and each solution) grades its solutions with performance off: their gates
+are already proven by the record, and the reference still runs its gates live on this machine.
+Correctness runs use ``jobs`` workers; runs that time performance go one
 at a time, after them, so no gate is timed beside another grading run. Stability of the gates
 under load is ``kata stress``'s job (:mod:`graders.stress`). Each phase's wall time is kept in
 :attr:`KataVerdict.phases`.
@@ -58,6 +62,7 @@ class KataVerdict:
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     caught: list[Mutant] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -167,8 +172,19 @@ def verify_kata(
     *,
     jobs: int = 2,
     on_check: Callable[[Check], None] | None = None,
+    stressed: bool = False,
 ) -> KataVerdict:
-    """Run every check of ``kata`` (see the module docstring) and return the verdict."""
+    """Run every check of ``kata`` (see the module docstring) and return the verdict.
+
+    Args:
+        kata: the kata to verify.
+        options: grading options (device, perf, seed, Redis URL); the defaults otherwise.
+        jobs: correctness runs at once.
+        on_check: called with each check as it ends (progress display).
+        stressed: when the kata's stress record is fresh, grade the independent solutions with
+            performance off (their gates are proven by the record); the reference keeps its
+            gates.
+    """
     base = options or GradeOptions()
     start = time.monotonic()
     verdict = KataVerdict(kata.id)
@@ -191,20 +207,31 @@ def verify_kata(
         if on_check:
             on_check(check)
 
-    full = [("reference", _reference_files(kata), str(kata.reference_dir))]
-    full += [(f"solution {name}", files, f"solutions/{name}") for name, files in solutions.items()]
+    full = [("reference", _reference_files(kata), str(kata.reference_dir), base)]
+    solution_options = base
+    if stressed and base.perf and perf_names:
+        from .stress import record_status
+
+        fresh, why = record_status(kata)
+        if fresh:
+            solution_options = _with(base, perf=False)
+            verdict.notes.append(f"solutions' gates from the stress record ({why})")
+    full += [
+        (f"solution {name}", files, f"solutions/{name}", solution_options)
+        for name, files in solutions.items()
+    ]
     parallel: list[tuple[Callable[[], Check], Mutant | None]] = [
         (lambda: _check_stub(kata, base), None)
     ]
     serial: list[tuple[Callable[[], Check], Mutant | None]] = []
-    for label, files, origin in full:
+    for label, files, origin, opts in full:
         job = (
-            lambda label=label, files=files, origin=origin: _check_full(
-                kata, label, files, base, origin
+            lambda label=label, files=files, origin=origin, opts=opts: _check_full(
+                kata, label, files, opts, origin
             ),
             None,
         )
-        (serial if base.perf and perf_names else parallel).append(job)
+        (serial if opts.perf and perf_names else parallel).append(job)
     for m in mutants:
         job = (lambda m=m: _check_mutant(kata, m, base, known), m)
         if kills_perf(m):
