@@ -51,7 +51,7 @@ class IncrementalHead(nn.Module):
             (B, C) logits: scale * cos(features[b], weight[c]) + bias[c].
 
         Raises:
-            ValueError: features is not of shape (B, D).
+            ValueError: features is not a floating tensor of shape (B, D).
         """
         raise NotImplementedError
 
@@ -72,7 +72,8 @@ class IncrementalHead(nn.Module):
 
         Raises:
             TypeError: targets is not an integer tensor.
-            ValueError: wrong shapes, or a target outside [0, C).
+            ValueError: logits not (B, C) with B >= 1 and C = num_classes, targets not (B,),
+                or a target outside [0, C).
         """
         raise NotImplementedError
 

@@ -56,9 +56,14 @@ class IncrementalHead(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Logits scale * cos(features, w_c) + b_c, shape (B, C)."""
-        if features.dim() != 2 or features.shape[1] != self.in_features:
+        if (
+            features.dim() != 2
+            or features.shape[1] != self.in_features
+            or not features.is_floating_point()
+        ):
             raise ValueError(
-                f"features must have shape (B, {self.in_features}), got {tuple(features.shape)}"
+                f"features must be a floating tensor of shape (B, {self.in_features}), "
+                f"got {features.dtype} {tuple(features.shape)}"
             )
         x = F.normalize(features, dim=1)
         w = F.normalize(self.weight, dim=1)
@@ -74,12 +79,18 @@ class IncrementalHead(nn.Module):
 
     def loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Binary cross-entropy against one-hot targets: summed over classes, mean over batch."""
-        if logits.dim() != 2 or targets.shape != (logits.shape[0],):
-            raise ValueError("logits must be (B, C) and targets (B,)")
-        if targets.dtype.is_floating_point or targets.dtype == torch.bool:
+        if (
+            targets.dtype.is_floating_point
+            or targets.dtype.is_complex
+            or targets.dtype == torch.bool
+        ):
             raise TypeError("targets must be an integer tensor")
-        C = logits.shape[1]
-        if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= C):
+        C = self.num_classes
+        if logits.dim() != 2 or logits.shape[0] < 1 or logits.shape[1] != C:
+            raise ValueError(f"logits must be (B, {C}) with B >= 1, got {tuple(logits.shape)}")
+        if targets.shape != (logits.shape[0],):
+            raise ValueError("targets must be (B,), one per row of the logits")
+        if int(targets.min()) < 0 or int(targets.max()) >= C:
             raise ValueError(f"targets must lie in [0, {C})")
         onehot = F.one_hot(targets.long(), C).to(logits.dtype)
         per_class = F.binary_cross_entropy_with_logits(logits, onehot, reduction="none")

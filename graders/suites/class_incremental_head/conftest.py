@@ -1,6 +1,7 @@
-"""Fixtures of the class_incremental_head hidden suite: the module, synthetic feature streams,
-and a class-incremental run (task A, add classes, task B on new data only) shared by the tests
-that judge what happens to the old classes."""
+"""Fixtures of the class_incremental_head hidden suite: synthetic feature streams drawn in the
+judge, and a class-incremental run (task A, add classes, task B on new data only) that trains the
+submitted head inside its sandbox (inside.py) and is shared by the tests that judge what happens
+to the old classes."""
 
 from dataclasses import dataclass
 
@@ -27,29 +28,22 @@ def make_stream(gen: torch.Generator, classes: int = K_OLD + K_NEW, d: int = D):
     return draw
 
 
-def train(head, x, y, steps: int, lr: float = 0.05) -> None:
-    """Full-batch Adam on head.loss, with a fresh optimiser over head.parameters()."""
-    opt = torch.optim.Adam(head.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        head.loss(head(x), y).backward()
-        opt.step()
-
-
 @dataclass
 class StreamRun:
     """What a class-incremental run measured."""
 
     proba_before: torch.Tensor  # old-class probabilities on task-A test data after task A
-    proba_after_add: torch.Tensor  # the same right after add_classes
-    proba_after: torch.Tensor  # the same after training task B
+    proba_after_add: torch.Tensor  # the same right after add_classes (old columns only)
+    proba_after: torch.Tensor  # the same after training task B (old columns only)
     acc_a_before: float  # task-A accuracy (over the old classes) after task A
     acc_a: float  # task-A accuracy over all classes after task B
     acc_b: float  # task-B accuracy over all classes after task B
     share_a_as_new: float  # share of task-A test samples predicted as a new class
 
 
-def class_incremental_run(module, seed: int, steps_a: int = 100, steps_b: int = 300) -> StreamRun:
+def class_incremental_run(
+    inside_mod, seed: int, steps_a: int = 100, steps_b: int = 300
+) -> StreamRun:
     """Train task A (classes 0..4), add 5 classes, train task B (5..9) on new data only."""
     gen = torch.Generator().manual_seed(seed)
     draw = make_stream(gen)
@@ -57,27 +51,19 @@ def class_incremental_run(module, seed: int, steps_a: int = 100, steps_b: int = 
     xb, yb = draw(range(K_OLD, K_OLD + K_NEW), 60)
     xat, yat = draw(range(K_OLD), 100)
     xbt, ybt = draw(range(K_OLD, K_OLD + K_NEW), 100)
-    torch.manual_seed(seed)
-    head = module.IncrementalHead(D, K_OLD)
-    train(head, xa, ya, steps_a)
-    with torch.no_grad():
-        before = head.predict_proba(xat).detach().clone()
-        acc_a_before = (head.predict(xat) == yat).float().mean().item()
-    head.add_classes(K_NEW)
-    with torch.no_grad():
-        after_add = head.predict_proba(xat).detach()[:, :K_OLD].clone()
-    train(head, xb, yb, steps_b)
-    with torch.no_grad():
-        after = head.predict_proba(xat).detach()[:, :K_OLD].clone()
-        pred_a, pred_b = head.predict(xat), head.predict(xbt)
+    data = {"xa": xa, "ya": ya, "xb": xb, "yb": yb, "xat": xat, "xbt": xbt}
+    out = inside_mod.class_incremental_run(seed, data, D, K_OLD, K_NEW, steps_a, steps_b)
+    pred_a, pred_b = out["pred_a"], out["pred_b"]
     return StreamRun(
-        before, after_add, after, acc_a_before,
+        out["proba_before"][:, :K_OLD], out["proba_after_add"][:, :K_OLD],
+        out["proba_after"][:, :K_OLD],
+        (out["pred_before"] == yat).float().mean().item(),
         (pred_a == yat).float().mean().item(), (pred_b == ybt).float().mean().item(),
         (pred_a >= K_OLD).float().mean().item(),
     )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def stream_run(sol, kata_seed):
+def stream_run(sol, inside, kata_seed):
     """The class-incremental run of the submitted head, seeded by the grading seed."""
-    return class_incremental_run(sol, kata_seed)
+    return class_incremental_run(inside(sol), kata_seed)
