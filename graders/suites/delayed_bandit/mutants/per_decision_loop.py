@@ -1,4 +1,5 @@
-# kills: test_perf.py::test_batch_decisions_and_rewards_vs_reference
+# kills: test_perf.py::test_batch_decisions_and_rewards_vs_baseline
+# breaks: R11
 """Mutant: correct, but one Beta draw call per decision and a Python loop per reward (a dict of pending decisions)."""
 
 from __future__ import annotations
