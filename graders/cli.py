@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--stressed",
         action="store_true",
-        help="where a kata's stress record is fresh, take its solutions' gates from it "
-        "(solutions graded with performance off; the reference keeps its gates)",
+        help="where a kata's stress record is fresh, take the gates of its reference and "
+        "solutions from it (graded with performance off; performance mutants keep their gates)",
     )
     _grading_options(p)
     p.set_defaults(func=cmd_verify)

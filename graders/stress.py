@@ -133,9 +133,10 @@ def write_record(kata: Kata, runs: int, load: int, results: dict[str, list[GateR
     return path
 
 
-def record_status(kata: Kata) -> tuple[bool, str]:
+def record_status(kata: Kata, solutions: set[str] | None = None) -> tuple[bool, str]:
     """``(fresh, why)``: whether the kata's stress record exists, matches the kata's content and
-    records every gate passing every run."""
+    records every gate passing every run (and, with ``solutions``, holds each of those
+    independent solutions, not only the reference)."""
     if not kata.meta.has_perf:
         return True, "no performance gate"
     path = record_path(kata)
@@ -151,6 +152,10 @@ def record_status(kata: Kata) -> tuple[bool, str]:
            for name, g in gates.items() if g["passed"] != g["runs"]]  # fmt: skip
     if bad:
         return False, f"the record holds failing gates: {bad[:3]}"
+    missing = sorted(f"solution {n}" for n in solutions or ()
+                     if f"solution {n}" not in record.get("submissions", {}))  # fmt: skip
+    if missing:
+        return False, f"the record does not cover {', '.join(missing)} (written --reference-only)"
     return (
         True,
         f"{record.get('runs')} runs with {record.get('load')} busy core(s), {record.get('written')}",

@@ -14,9 +14,9 @@ For one kata it proves that
 To stay cheap, a mutant runs only the tests it names (and the public tests, in a sandbox of
 their own), the stub only the correctness tests, and the reference and each solution run once
 with performance on. With ``stressed=True`` (CI, ``kata verify --stressed``) a kata whose stress
-record is fresh (:func:`graders.stress.record_status`: same content, every gate passed every
-run for the reference and each solution) grades its solutions with performance off: their gates
-are already proven by the record, and the reference still runs its gates live on this machine.
+record is fresh (:func:`graders.stress.record_status`: same content, every gate of the reference
+and of each solution passed every run under load) grades them with performance off: the record
+already proves their gates, ``runs`` times each; the performance mutants still run their gates.
 Correctness runs use ``jobs`` workers; runs that time performance go one
 at a time, after them, so no gate is timed beside another grading run. Stability of the gates
 under load is ``kata stress``'s job (:mod:`graders.stress`). Each phase's wall time is kept in
@@ -181,9 +181,8 @@ def verify_kata(
         options: grading options (device, perf, seed, Redis URL); the defaults otherwise.
         jobs: correctness runs at once.
         on_check: called with each check as it ends (progress display).
-        stressed: when the kata's stress record is fresh, grade the independent solutions with
-            performance off (their gates are proven by the record); the reference keeps its
-            gates.
+        stressed: when the kata's stress record is fresh and covers every solution, grade the
+            reference and the solutions with performance off (the record proves their gates).
     """
     base = options or GradeOptions()
     start = time.monotonic()
@@ -207,17 +206,19 @@ def verify_kata(
         if on_check:
             on_check(check)
 
-    full = [("reference", _reference_files(kata), str(kata.reference_dir), base)]
-    solution_options = base
+    full_options = base
     if stressed and base.perf and perf_names:
         from .stress import record_status
 
-        fresh, why = record_status(kata)
+        fresh, why = record_status(kata, solutions=set(solutions))
         if fresh:
-            solution_options = _with(base, perf=False)
-            verdict.notes.append(f"solutions' gates from the stress record ({why})")
+            full_options = _with(base, perf=False)
+            verdict.notes.append(
+                f"gates of the reference and solutions from the stress record ({why})"
+            )
+    full = [("reference", _reference_files(kata), str(kata.reference_dir), full_options)]
     full += [
-        (f"solution {name}", files, f"solutions/{name}", solution_options)
+        (f"solution {name}", files, f"solutions/{name}", full_options)
         for name, files in solutions.items()
     ]
     parallel: list[tuple[Callable[[], Check], Mutant | None]] = [
