@@ -34,8 +34,8 @@ class DynamicBatcher:
                 in milliseconds, finite and >= 0.
 
         Raises:
-            ValueError: max_batch_size is not an int >= 1, or max_wait_ms is negative,
-                infinite or NaN.
+            ValueError: max_batch_size is not an int >= 1 (bool excluded), or max_wait_ms is
+                not a finite number >= 0 (negative, infinite, NaN or a bool).
         """
         raise NotImplementedError
 
@@ -55,7 +55,8 @@ class DynamicBatcher:
 
     async def aclose(self) -> None:
         """Stop accepting requests, dispatch every queued request without waiting for
-        max_wait_ms, and return once every batch has finished. Calling it again is a no-op."""
+        max_wait_ms, and return once every batch has finished. Calling it again starts
+        nothing (while the first call still drains, it returns once that drain is over)."""
         raise NotImplementedError
 
     async def __aenter__(self) -> DynamicBatcher:

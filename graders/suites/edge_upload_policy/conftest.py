@@ -39,7 +39,7 @@ def _check_mask(mask, n, what):
     if type(mask) is not np.ndarray or mask.dtype != np.bool_ or mask.shape != (n,):
         raise AssertionError(
             f"{what} returned {type(mask).__name__} {getattr(mask, 'dtype', '')} "
-            f"{getattr(mask, 'shape', '')}, expected a bool numpy array of shape ({n},)"
+            f"{getattr(mask, 'shape', '')}; R1: a bool numpy array of shape ({n},)"
         )
 
 

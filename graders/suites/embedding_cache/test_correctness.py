@@ -15,12 +15,15 @@ def _texts(rng, n, prefix="t"):
 
 def _check_results(ek, got, texts, what):
     want = [ek.vector(t) for t in texts]
-    assert list(got) == want, (
-        f"{what}: get_many returned {list(got)[:4]}...; expected embed_fn's vector for each "
-        f"text, in order: {want[:4]}..."
-    )
+    if list(got) != want:
+        raise AssertionError(
+            f"{what}: get_many of {len(texts)} texts returned {len(list(got))} vectors, "
+            f"{sum(g != w for g, w in zip(got, want, strict=False))} of them not embed_fn's "
+            f"vector of the text at that position (R1)"
+        )
 
 
+@pytest.mark.rules("R1", "R2")
 def test_duplicates_embedded_once_per_call(sol, ek, rng):
     """A call with repeated texts sends each distinct missing text to embed_fn once, in
     first-occurrence order, and returns a vector for every position."""
@@ -33,12 +36,13 @@ def test_duplicates_embedded_once_per_call(sol, ek, rng):
     distinct = list(dict.fromkeys(texts))
     assert embed.calls == [distinct], (
         f"get_many of {len(texts)} texts ({len(distinct)} distinct) made embed_fn calls "
-        f"{[len(c) for c in embed.calls]} texts long; expected one call with each distinct text "
-        f"once, in first-occurrence order (a duplicate embedded twice wastes the model)"
+        f"{[len(c) for c in embed.calls]} texts long; R2: one call with each distinct text "
+        f"once, in first-occurrence order"
     )
     _check_results(ek, got, texts, "get_many with duplicates")
 
 
+@pytest.mark.rules("R3")
 def test_batches_bounded_and_in_order(sol, ek, rng):
     """Misses go to embed_fn in order, max_batch_size texts per call; hits are not sent."""
     max_batch = int(rng.integers(3, 17))
@@ -53,8 +57,8 @@ def test_batches_bounded_and_in_order(sol, ek, rng):
     want = [misses[i : i + max_batch] for i in range(0, len(misses), max_batch)]
     assert embed.calls == want, (
         f"EmbeddingCache(max_batch_size={max_batch}): {len(misses)} misses were sent in batches "
-        f"of {[len(c) for c in embed.calls]}; expected {[len(c) for c in want]} (in order, at "
-        f"most max_batch_size each, cached texts left out)"
+        f"of {[len(c) for c in embed.calls]}; R3: in order, at most max_batch_size each, "
+        f"cached texts left out"
     )
     _check_results(ek, got, texts, "get_many")
 
@@ -72,18 +76,16 @@ def _run_oracle(sol, ek, rng, capacity, ttl, ops, max_batch=8, hint=""):
         if embed.calls != want:
             raise AssertionError(
                 f"EmbeddingCache(capacity={capacity}, ttl_s={ttl}): call #{i} get_many({texts}) "
-                f"at t={clock() - 1000:.4f} sent {embed.calls} to embed_fn; the LRU/TTL rules "
-                f"give {want}. {hint}"
+                f"at t={clock() - 1000:.4f} sent {embed.calls} to embed_fn; the rules send "
+                f"{sum(len(b) for b in want)} text(s). {hint}"
             )
         _check_results(ek, got, texts, f"call #{i}")
 
 
-LRU_HINT = (
-    "Eviction is least-recently-USED: a hit makes the entry the most recent, so an entry read "
-    "often survives newer entries that were never read again (insertion order is FIFO, not LRU)."
-)
+LRU_HINT = "R6: eviction is least recently used; a hit makes the entry the most recent."
 
 
+@pytest.mark.rules("R6")
 def test_lru_eviction_order(sol, ek, rng):
     """Random traffic over a small capacity: every embed_fn call matches an exact LRU (hits
     refresh recency, the least recently used entry is evicted first)."""
@@ -98,12 +100,12 @@ def test_lru_eviction_order(sol, ek, rng):
 
 
 TTL_HINT = (
-    "An entry stored at time t is served while clock() < t + ttl_s and is a miss from "
-    "t + ttl_s on; the TTL counts from when the vector was stored and hits do not extend it "
-    "(a refreshed TTL serves a stale embedding forever to a text read often enough)."
+    "R4: an entry stored at time t is served while the call's clock reading is < t + ttl_s and "
+    "is a miss from t + ttl_s on; hits do not extend it."
 )
 
 
+@pytest.mark.rules("R4")
 def test_ttl_expiry_boundary_and_no_refresh(sol, ek, rng):
     """An entry is a hit until exactly ttl_s after it was stored, then a miss; hits in
     between do not extend its life."""
@@ -115,6 +117,7 @@ def test_ttl_expiry_boundary_and_no_refresh(sol, ek, rng):
     _run_oracle(sol, ek, rng, 10, ttl, ops, hint=TTL_HINT)
 
 
+@pytest.mark.rules("R4", "R6")
 def test_lru_and_ttl_random_traffic(sol, ek, rng):
     """Random traffic with expiries and evictions: every embed_fn call matches the oracle
     (expired entries are misses and are replaced)."""
@@ -149,6 +152,7 @@ def _in_threads(fns, timeout=20.0):
     return results, errors, hung
 
 
+@pytest.mark.rules("R7")
 def test_concurrent_same_text_computed_once(sol, ek):
     """8 threads ask for the same uncached text while the model is slow: embed_fn is called
     once, and all 8 get its vector."""
@@ -173,16 +177,16 @@ def test_concurrent_same_text_computed_once(sol, ek):
     releaser.start()
     results, errors, hung = _in_threads([ask] * 8)
     gate.set()
-    assert not hung, f"{len(hung)} of 8 concurrent get('hello') calls never returned"
+    assert not hung, f"{len(hung)} of 8 concurrent get('hello') calls never returned (R7)"
     assert not any(errors), f"a concurrent get raised {next(e for e in errors if e)!r}"
     assert embed.calls == [["hello"]], (
-        f"8 concurrent get('hello') calls made embed_fn calls {embed.calls}; the model must see "
-        f"'hello' once: while one call computes a text, the others wait for that result "
-        f"(request coalescing) instead of calling the model again"
+        f"8 concurrent get('hello') calls made {len(embed.calls)} embed_fn calls; R7: while "
+        f"one call computes a text, the others wait for its result"
     )
     assert all(r == ek.vector("hello") for r in results)
 
 
+@pytest.mark.rules("R7")
 def test_overlapping_calls_share_in_flight_texts(sol, ek, rng):
     """While call A computes [a, b], call B for [b, c] sends only [c] to the model and waits
     for A's b; both get every vector."""
@@ -216,12 +220,13 @@ def test_overlapping_calls_share_in_flight_texts(sol, ek, rng):
     assert not errors, f"a call raised {errors[0]!r}"
     assert calls_while_a_blocked == [[a, b], [c]], (
         f"A = get_many([a, b]) was computing when B = get_many([b, c]) started; embed_fn saw "
-        f"{calls_while_a_blocked}, expected [[a, b], [c]]: B must wait for the b that A is "
-        f"computing and send only c"
+        f"{calls_while_a_blocked}, expected [[a, b], [c]]: R7, B waits for the b that A is "
+        f"computing and sends only c"
     )
     assert out["A"] == [ek.vector(a), ek.vector(b)] and out["B"] == [ek.vector(b), ek.vector(c)]
 
 
+@pytest.mark.rules("R7")
 def test_threads_each_text_embedded_once(sol, ek, rng):
     """8 threads with random overlapping requests over 300 texts (no eviction, no expiry):
     every text reaches embed_fn exactly once overall, and every result is right."""
@@ -246,13 +251,14 @@ def test_threads_each_text_embedded_once(sol, ek, rng):
     twice = sorted({t for t in seen if seen.count(t) > 1})
     assert not twice, (
         f"8 threads: {len(twice)} texts reached embed_fn more than once (e.g. {twice[:3]}); "
-        f"a text being computed by one call must not be computed again by another"
+        f"R7: a text being computed by one call is not computed again by another"
     )
     for reqs, res in zip(requests, results, strict=True):
         for r, got in zip(reqs, res, strict=True):
             _check_results(ek, got, r, "a threaded get_many")
 
 
+@pytest.mark.rules("R8")
 def test_error_reaches_all_waiters_and_is_not_cached(sol, ek, rng):
     """When embed_fn raises, the calling get_many and every call waiting on those texts
     raise that exception; nothing is cached, so the next call tries again."""
@@ -279,23 +285,24 @@ def test_error_reaches_all_waiters_and_is_not_cached(sol, ek, rng):
     ta.join(10)
     tb.join(10)
     assert not ta.is_alive() and not tb.is_alive(), (
-        "after embed_fn raised, a call waiting for the failed text never returned: every "
-        "waiter must be woken with the error"
+        "after embed_fn raised, a call waiting for the failed text never returned (R8: every "
+        "waiter raises the error)"
     )
     for name in ("A", "B"):
         assert isinstance(errs.get(name), ek.EmbedError), (
-            f"call {name} ended with {errs.get(name)!r}; it must raise the EmbedError that "
+            f"call {name} ended with {errs.get(name)!r}; R8: it raises the EmbedError that "
             f"embed_fn raised"
         )
     embed.poison.clear()
     embed.calls.clear()
     assert cache.get_many([good, bad]) == [ek.vector(good), ek.vector(bad)]
     assert embed.calls == [[good, bad]], (
-        f"after a failed batch, get_many([good, bad]) sent {embed.calls}; nothing of the failed "
-        f"batch may have been cached, so both are computed again"
+        f"after a failed batch, get_many([good, bad]) sent {embed.calls}; R8: nothing of the "
+        f"failed batch is cached, so both are computed again"
     )
 
 
+@pytest.mark.rules("R9")
 def test_wrong_vector_count_raises(sol, ek, rng):
     """embed_fn returning fewer vectors than texts makes get_many raise ValueError."""
     texts = _texts(rng, 5)
@@ -303,17 +310,112 @@ def test_wrong_vector_count_raises(sol, ek, rng):
     cache = sol.EmbeddingCache(embed, 100, 60.0, 16, ManualClock())
     with pytest.raises(ValueError):
         cache.get_many(texts)
-        pytest.fail("get_many returned although embed_fn gave 4 vectors for 5 texts")
+        pytest.fail("get_many returned although embed_fn gave 4 vectors for 5 texts (R9)")
 
 
+@pytest.mark.rules("R11")
 @pytest.mark.parametrize(
     ("capacity", "ttl", "batch"),
     [(0, 1.0, 4), (2.0, 1.0, 4), (True, 1.0, 4), (4, 0.0, 4), (4, -1.0, 4),
-     (4, float("nan"), 4), (4, 1.0, 0)],
-    ids=["cap0", "capfloat", "capbool", "ttl0", "ttlneg", "ttlnan", "batch0"],
+     (4, float("nan"), 4), (4, 1.0, 0), (4, True, 4), (4, 1.0, True), (4, 1.0, 2.0)],
+    ids=["cap0", "capfloat", "capbool", "ttl0", "ttlneg", "ttlnan", "batch0", "ttlbool",
+         "batchbool", "batchfloat"],
 )  # fmt: skip
 def test_bad_arguments(sol, ek, capacity, ttl, batch):
     """capacity and max_batch_size must be ints >= 1, ttl_s > 0 (ValueError)."""
     with pytest.raises(ValueError):
         sol.EmbeddingCache(ek.RecordingEmbed(), capacity, ttl, batch, ManualClock())
-        pytest.fail(f"EmbeddingCache(embed, {capacity!r}, {ttl!r}, {batch!r}) did not raise")
+        pytest.fail(f"EmbeddingCache(embed, {capacity!r}, {ttl!r}, {batch!r}) did not raise (R11)")
+
+
+@pytest.mark.rules("R8")
+def test_the_same_exception_object_for_every_caller(sol, inside, rng):
+    """A call whose second batch fails raises the very exception object embed_fn raised, and
+    so does a call waiting for that text; the first batch stays cached, the failed text does
+    not."""
+    good, bad = _texts(rng, 2)
+    got = inside(sol).shared_error(good, bad)
+    assert not got["hung"], f"calls {got['hung']} never returned after embed_fn raised (R8)"
+    for name in ("A", "B"):
+        res = got[name]
+        assert res is not None and res[0] == "err" and res[1] == "EmbedError", (
+            f"call {name} ({'get_many([good, bad]), max_batch_size=1' if name == 'A' else 'waiting for bad'}) "
+            f"ended with {res[:3] if res else None}; R8: it raises the exception embed_fn raised"
+        )
+        assert res[3], (
+            f"call {name} raised an EmbedError, but not the very object embed_fn raised (a copy "
+            f"or a new exception); R8: every caller gets that same exception object"
+        )
+    assert got["calls_again"] == [[bad]] and got["again"]["good_again"][0] == "ok", (
+        f"after the failure, get_many([good]) and get_many([bad]) sent {got['calls_again']} to "
+        f"embed_fn; R8: the batch before the failing one stays cached, the failed text is "
+        f"computed again"
+    )
+
+
+@pytest.mark.rules("R5")
+def test_entries_are_stored_when_their_batch_returns(sol, ek, rng):
+    """embed_fn takes time on the cache's clock: each batch's entries count their TTL from the
+    clock reading after that batch returned, not from the start of the call."""
+    ttl = int(rng.integers(64, 1024)) / 64
+    step = ttl / 4  # each embed_fn call takes a quarter of the TTL
+    tick = 1 / 1024
+    texts = _texts(rng, 4)
+    sent = []
+    probes = (step + ttl - tick, step + ttl, 2 * step + ttl - tick, 2 * step + ttl)
+    for at in probes:  # a fresh cache per probe: the reloads take time too
+        clock = ManualClock(2000.0)
+        base = ek.RecordingEmbed()
+
+        def slow_embed(batch, clock=clock, base=base):
+            clock.advance(step)
+            return base(batch)
+
+        cache = sol.EmbeddingCache(slow_embed, 100, ttl, 2, clock)
+        cache.get_many(texts)  # batch 1 stored at 2000 + step, batch 2 at 2000 + 2 step
+        clock.advance(2000.0 + at - clock())
+        base.calls.clear()
+        cache.get_many(texts)
+        sent.append(sorted(t for c in base.calls for t in c))
+    want = [[], sorted(texts[:2]), sorted(texts[:2]), sorted(texts)]
+    if sent != want:
+        raise AssertionError(
+            f"EmbeddingCache(ttl_s={ttl}, max_batch_size=2) whose embed_fn takes {step} s of "
+            f"its clock: get_many of 4 texts at time 0 (two batches), then again at "
+            f"{list(probes)}: those calls sent {[len(x) for x in sent]} texts to embed_fn. R5: "
+            f"an entry's stored time is the clock reading after its batch returned"
+        )
+
+
+@pytest.mark.rules("R10")
+def test_no_lock_held_while_the_model_runs(sol, ek, rng):
+    """While one call's batch is in embed_fn (blocked), a call for other texts (a hit and a
+    miss) completes."""
+    slow, cached, other = _texts(rng, 3)
+    gate = threading.Event()
+    embed = ek.RecordingEmbed()
+    cache = sol.EmbeddingCache(embed, 100, 60.0, 16, ManualClock())
+    cache.get(cached)
+    embed.gate = gate
+    embed.calls.clear()
+    blocked = threading.Thread(target=cache.get, args=(slow,), daemon=True)
+    blocked.start()
+    assert embed.entered.wait(10), "get of a missing text never called embed_fn"
+    done: dict = {}
+
+    def meanwhile():
+        done["out"] = cache.get_many([cached, other])
+
+    side = threading.Thread(target=meanwhile, daemon=True)
+    side.start()
+    side.join(3.0)
+    finished = dict(done)
+    gate.set()
+    blocked.join(10)
+    side.join(10)
+    assert finished.get("out") == [ek.vector(cached), ek.vector(other)], (
+        f"while embed_fn was running (blocked) for one text, get_many of a cached text and "
+        f"another missing text did not return within 3 s "
+        f"({'it returned later' if 'out' in done else 'it never returned'}); R10: hold no "
+        f"lock while embed_fn runs"
+    )

@@ -97,3 +97,24 @@ def test_bad_arguments():
         DynamicBatcher(double_all, max_batch_size=0, max_wait_ms=5)
     with pytest.raises(ValueError):
         DynamicBatcher(double_all, max_batch_size=4, max_wait_ms=-1)
+
+
+def test_same_instant_requests_share_a_batch():
+    """With max_wait_ms=0, requests submitted at the same instant (one gather) are queued
+    together before a batch is formed: one model call with all three."""
+    calls = []
+
+    def model(inputs):
+        calls.append(list(inputs))
+        return [x * 10 for x in inputs]
+
+    async def main():
+        batcher = DynamicBatcher(model, max_batch_size=8, max_wait_ms=0)
+        out = await asyncio.wait_for(
+            asyncio.gather(*(batcher.submit(i) for i in (1, 2, 3))), timeout=10
+        )
+        await batcher.aclose()
+        return out
+
+    assert asyncio.run(main()) == [10, 20, 30]
+    assert calls == [[1, 2, 3]]
