@@ -1,33 +1,24 @@
-"""Hidden performance gate of ewc_regulariser (a ratio in one process, graders.perf).
+"""Hidden performance gate of ewc_regulariser (graders.perf, a ratio measured by the judge).
 
-fisher_diagonal on a batch of 256 inputs must be at least 5x faster than a Python loop over the
-samples; the answer is checked against the exact true Fisher first, and every timed call gets
-fresh inputs and a fresh generator.
+fisher_diagonal on a batch of 256 inputs must run within 6x of a plain vectorised torch.func
+solution (baseline.py: vmap over grad of a functional_call, as in the torch.func tutorial). A
+per-sample Python loop runs at ~35x of it, an unbatched jacobian of every class at ~2.3x. The
+answer is checked against the exact true Fisher, and every timed call gets fresh inputs and a
+fresh generator.
 """
 
 import pytest
 import torch
 
 BATCH = 256
-
-
-def _loop_fisher(model, inputs, generator):
-    """The baseline: one forward and one autograd.grad call per sample."""
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    params = [p for _, p in named]
-    total = [torch.zeros_like(p) for p in params]
-    for i in range(inputs.shape[0]):
-        logp = torch.log_softmax(model(inputs[i : i + 1]), dim=1)[0]
-        y = int(torch.multinomial(logp.detach().exp(), 1, generator=generator))
-        for t, g in zip(total, torch.autograd.grad(logp[y], params), strict=True):
-            t += g**2
-    return {n: t / inputs.shape[0] for (n, _), t in zip(named, total, strict=True)}
+BOUND = 6.0  # x the plain vectorised solution (baseline.py)
 
 
 @pytest.mark.perf
-def test_fisher_vectorised(sol, perf, kata_seed, make_mlp, true_fisher):
-    """fisher_diagonal(16-32-32-4 MLP, 256 inputs, n_samples=1) takes at most 0.2x the time of
-    a per-sample Python loop (>= 5x faster)."""
+@pytest.mark.rules("R9")
+def test_fisher_vectorised(sol, baseline, perf, kata_seed, make_mlp, true_fisher):
+    """fisher_diagonal(16-32-32-4 MLP, 256 inputs, n_samples=1) takes at most 6x the time of a
+    plain vectorised torch.func solution."""
     model = make_mlp([16, 32, 32, 4], kata_seed, gain=2.0)
     gen = torch.Generator().manual_seed(kata_seed)
     base = torch.randn(BATCH, 16, generator=gen)
@@ -47,15 +38,20 @@ def test_fisher_vectorised(sol, perf, kata_seed, make_mlp, true_fisher):
         den = sum(float(want[n].abs().sum()) for n in want)
         assert num / den < 0.5, (
             f"fisher_diagonal(256 inputs, n_samples=1) is {num / den:.0%} away from the exact true "
-            f"Fisher (relative L1); one draw per input is noisy, but not that noisy"
+            f"Fisher (relative L1); one draw per input is noisy, but not that noisy (R1)"
         )
 
+    plain = baseline.fisher_vmap  # fetched once, outside the timed calls
     perf.compare(
         lambda m, x, g: sol.fisher_diagonal(m, x, n_samples=1, generator=g),
-        _loop_fisher, make, bound=0.2, check=check,
-        what="fisher_diagonal time / per-sample Python loop time (batch 256, 16-32-32-4 MLP)",
+        lambda m, x, g: plain(m, x, n_samples=1, generator=g),
+        make, bound=BOUND, check=check,
+        what=(
+            "fisher_diagonal time / a plain vectorised solution's time (batch 256, 16-32-32-4 "
+            "MLP, n_samples=1)"
+        ),
         hint=(
-            "compute all per-sample gradients in one call: torch.func.vmap over "
-            "torch.func.grad of a torch.func.functional_call of the model"
+            "R9: the per-sample gradients must be computed in vectorised calls, not one "
+            "autograd call per sample"
         ),
     )  # fmt: skip
