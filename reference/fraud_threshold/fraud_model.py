@@ -84,7 +84,7 @@ def choose_threshold(scores, y, cost_fp: float, cost_fn: float) -> float:
         raise ValueError("scores and y must be non-empty 1-d arrays of the same length")
     if np.isnan(scores).any():
         raise ValueError("scores contain NaN")
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(-scores)  # the order inside a group of equal scores does not matter
     s, pos = scores[order], y[order]
     # cut after each group of equal scores: flag every score >= s[last of group]
     last = np.r_[s[1:] != s[:-1], True]
