@@ -49,7 +49,8 @@ def average_precision(y_true, y_score) -> float:
 
 
 def operating_point_at_recall(y_true, y_score, recall: float) -> OperatingPoint:
-    """The threshold with the fewest false positives among those with TPR >= ``recall``.
+    """The threshold with the fewest false positives among those with TPR >= ``recall``;
+    among several with that fewest number, the one with the most true positives.
 
     Args:
         y_true, y_score: as :func:`roc_auc`.

@@ -11,8 +11,9 @@ threshold, never an arbitrary order:
   ``AP = sum_n (R_n - R_{n-1}) P_n`` over the distinct thresholds, with no interpolation
   (Manning, Raghavan & Schuetze 2008, ch. 8.4; the trapezoidal rule is optimistic, see
   Davis & Goadrich 2006).
-- The operating point at a recall is the highest threshold whose TPR reaches it: the fewest
-  false positives that still catch the required share of positives.
+- The operating point at a recall: among the thresholds whose TPR reaches it, the fewest false
+  positives, and among those the most true positives (the lowest such threshold: going down
+  past a run of positives only adds true positives).
 - precision@k is the expected precision of the top k when ties at the cut-off are ordered at
   random (McSherry & Najork 2008, "Computing information retrieval performance measures
   efficiently in the presence of tied scores").
@@ -20,6 +21,7 @@ threshold, never an arbitrary order:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -58,7 +60,7 @@ def _validate(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
 
 def _curve(y: np.ndarray, s: np.ndarray):
     """Cumulative (tps, fps, thresholds) at each distinct score, highest threshold first."""
-    order = np.argsort(s, kind="stable")[::-1]
+    order = np.argsort(s)[::-1]  # tie groups are aggregated below: no need for a stable sort
     s_sorted = s[order]
     y_sorted = y[order]
     # last index of each run of equal scores
@@ -96,15 +98,21 @@ def average_precision(y_true, y_score) -> float:
 
 
 def operating_point_at_recall(y_true, y_score, recall: float) -> OperatingPoint:
-    """The highest threshold whose TPR = TP / P is >= ``recall``, and its rates."""
-    if not (isinstance(recall, (int, float)) and 0.0 < recall <= 1.0):
-        raise ValueError(f"recall must lie in (0, 1], got {recall!r}")
+    """Fewest FP among the thresholds whose TPR = TP / P is >= ``recall``; the most TP among
+    those (the lowest such threshold), and its rates."""
+    if (
+        isinstance(recall, (bool, np.bool_))
+        or not isinstance(recall, numbers.Real)
+        or not 0.0 < float(recall) <= 1.0
+    ):
+        raise ValueError(f"recall must be a number in (0, 1], got {recall!r}")
     y, s = _validate(y_true, y_score)
     tps, fps, thresholds = _curve(y, s)
     p, n = int(tps[-1]), int(fps[-1])
     if p == 0 or n == 0:
         raise ValueError("an operating point needs both classes in y_true")
-    i = int(np.argmax(tps / p >= recall))  # tps is non-decreasing; the last entry is 1.0
+    first = int(np.argmax(tps / p >= recall))  # tps is non-decreasing; the last entry is 1.0
+    i = int(np.searchsorted(fps, fps[first], side="right")) - 1  # same FP, most TP
     tp, fp = int(tps[i]), int(fps[i])
     return OperatingPoint(float(thresholds[i]), tp / p, fp / n, tp / (tp + fp))
 

@@ -60,3 +60,9 @@ def test_errors():
         roc_auc([1, 1, 1], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError):
         average_precision([1, 0], [np.nan, 0.3])
+
+
+def test_operating_point_fewest_false_positives_then_most_true_positives():
+    """0.7 and 0.6 both reach recall 0.5 with one false positive: 0.6 catches more positives."""
+    point = operating_point_at_recall([1, 0, 1, 1, 0], [0.9, 0.8, 0.7, 0.6, 0.5], 0.5)
+    assert point == pytest.approx((0.6, 1.0, 0.5, 0.75))
