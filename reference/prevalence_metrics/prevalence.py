@@ -20,6 +20,7 @@ O(n log n).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -55,7 +56,7 @@ def _validate(y_true, y_score, prevalence) -> tuple[np.ndarray, np.ndarray, floa
     s = s.astype(np.float64, copy=False)
     if np.isnan(s).any():
         raise ValueError("y_score contains NaN")
-    if isinstance(prevalence, bool) or not isinstance(prevalence, (int, float)):
+    if isinstance(prevalence, (bool, np.bool_)) or not isinstance(prevalence, numbers.Real):
         raise ValueError(f"prevalence must be a number in (0, 1), got {prevalence!r}")
     if not 0.0 < prevalence < 1.0:
         raise ValueError(f"prevalence must lie in (0, 1), got {prevalence!r}")
@@ -96,7 +97,7 @@ def f1_optimal_threshold(y_true, y_score, prevalence: float) -> Optimum:
     """The distinct score maximising production F1 (the highest one among F1 values equal
     within a relative 1e-12)."""
     y, s, pi = _validate(y_true, y_score, prevalence)
-    order = np.argsort(s, kind="stable")[::-1]
+    order = np.argsort(s)[::-1]  # tie groups are aggregated below: no need for a stable sort
     s_sorted = s[order]
     last = np.append(np.flatnonzero(np.diff(s_sorted) != 0), s_sorted.shape[0] - 1)
     tps = np.cumsum(y[order], dtype=np.int64)[last]

@@ -1,12 +1,14 @@
-"""Fixtures of the overfit_one_batch hidden suite: the modules and planted setups (small
-classifiers on synthetic, learnable data, each with one known bug or none)."""
+"""Fixtures of the overfit_one_batch hidden suite: planted setups (small classifiers on
+synthetic, learnable data, each with one known bug or none). The model classes and the planted
+training steps live in inside.py (they must exist in the sandbox); a setup names its step and
+its functional loss, which inside.run_check resolves there."""
 
 from dataclasses import dataclass, field
 
+import inside as planted
 import pytest
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812
 
 D, C, N = 16, 4, 128  # input size, classes, batch size
 CORE = {
@@ -25,9 +27,10 @@ class Setup:
     name: str
     model: nn.Module
     batch: tuple
-    loss_fn: object
+    loss_fn: object  # an nn.Module, or the name of a functional loss in inside.LOSSES
     kwargs: dict = field(default_factory=dict)
     expected: frozenset = frozenset()
+    step: str | None = None  # the name of a train_step in inside.STEPS (None: standard_step)
 
 
 def blobs(gen: torch.Generator, n: int = N):
@@ -46,73 +49,6 @@ def mlp(seed: int, hidden: int = 64, softmax: bool = False) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class Detached(nn.Module):
-    """The first layer's output is detached: that layer never gets a gradient."""
-
-    def __init__(self, seed: int):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.l1, self.l2 = nn.Linear(D, 64), nn.Linear(64, C)
-
-    def forward(self, x):
-        return self.l2(F.relu(self.l1(x)).detach())
-
-
-class WithUnused(nn.Module):
-    """A head that is built but never used in forward."""
-
-    def __init__(self, seed: int):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.body, self.aux = mlp(seed), nn.Linear(D, C)
-
-    def forward(self, x):
-        return self.body(x)
-
-
-class Residual(nn.Module):
-    """A healthy model with a non-sequential forward and layer norm."""
-
-    def __init__(self, seed: int):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.inp, self.block, self.norm = nn.Linear(D, 48), nn.Linear(48, 48), nn.LayerNorm(48)
-        self.out = nn.Linear(48, C)
-
-    def forward(self, x):
-        h = F.relu(self.inp(x))
-        return self.out(self.norm(h + F.relu(self.block(h))))
-
-
-def step_no_zero_grad(model, batch, loss_fn, optimizer):
-    """The planted bug: never clears .grad."""
-    x, y = batch
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def step_zero_after(model, batch, loss_fn, optimizer):
-    """Healthy: clears the gradients (to zeros, not None) after the update."""
-    x, y = batch
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=False)
-    return loss.item()
-
-
-def step_model_zero_grad(model, batch, loss_fn, optimizer):
-    """Healthy: model.zero_grad() first, returns the loss as a tensor."""
-    x, y = batch
-    model.zero_grad()
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    optimizer.step()
-    return loss
-
-
 @pytest.fixture
 def setups(kata_seed, torch_gen):
     """``setups(kind)``: the planted setups of one kind ('healthy', 'softmax', 'accumulate',
@@ -125,10 +61,10 @@ def setups(kata_seed, torch_gen):
         if kind == "healthy":
             return [
                 Setup("MLP, standard step", mlp(s), (x, y), ce),
-                Setup("MLP, zero_grad after the update", mlp(s + 1), (x, y), ce, dict(train_step=step_zero_after)),
-                Setup("MLP, model.zero_grad, tensor loss", mlp(s + 2), (x, y), ce, dict(train_step=step_model_zero_grad)),
-                Setup("MLP, functional cross_entropy", mlp(s + 3), (x, y), F.cross_entropy),
-                Setup("residual MLP with LayerNorm", Residual(s), (x, y), ce),
+                Setup("MLP, zero_grad after the update", mlp(s + 1), (x, y), ce, step="step_zero_after"),
+                Setup("MLP, model.zero_grad, tensor loss", mlp(s + 2), (x, y), ce, step="step_model_zero_grad"),
+                Setup("MLP, functional cross_entropy", mlp(s + 3), (x, y), "functional_cross_entropy"),
+                Setup("residual MLP with LayerNorm", planted.Residual(s), (x, y), ce),
             ]  # fmt: skip
         if kind == "softmax":
             return [
@@ -136,7 +72,7 @@ def setups(kata_seed, torch_gen):
             ]  # fmt: skip
         if kind == "accumulate":
             return [
-                Setup("step without zero_grad", mlp(s), (x, y), ce, dict(train_step=step_no_zero_grad), frozenset({"gradients_accumulate"})),
+                Setup("step without zero_grad", mlp(s), (x, y), ce, expected=frozenset({"gradients_accumulate"}), step="step_no_zero_grad"),
             ]  # fmt: skip
         if kind == "frozen":
             first = mlp(s)
@@ -146,8 +82,8 @@ def setups(kata_seed, torch_gen):
             want = frozenset({"frozen_parameters"})
             return [
                 Setup("first layer frozen", first, (x, y), ce, expected=want),
-                Setup("detach() in forward", Detached(s), (x, y), ce, expected=want),
-                Setup("a layer never used", WithUnused(s), (x, y), ce, expected=want),
+                Setup("detach() in forward", planted.Detached(s), (x, y), ce, expected=want),
+                Setup("a layer never used", planted.WithUnused(s), (x, y), ce, expected=want),
                 Setup("every parameter frozen", every, (x, y), ce, expected=want),
             ]
         if kind == "misaligned":

@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graders.checks import assert_close_values
-
 T0 = pd.Timestamp("2024-03-09 00:00", tz="UTC")  # the span crosses New York's DST change
 MINUTE = 60 * 10**9
 
@@ -57,6 +55,21 @@ class World:
 
     entity_df: pd.DataFrame
     views: list[ViewSpec] = field(default_factory=list)
+
+    def specs(self) -> list[dict]:
+        """The views as ``FeatureView`` keyword arguments (for the drivers and the baseline)."""
+        return [
+            {
+                "name": v.name,
+                "join_keys": list(v.join_keys),
+                "features": list(v.features),
+                "source": v.source,
+                "ttl": v.ttl,
+                "timestamp_field": v.timestamp_field,
+                "created_timestamp_column": v.created_timestamp_column,
+            }
+            for v in self.views
+        ]
 
     def build(self, module) -> list:
         """The views as instances of ``module.FeatureView``."""
@@ -224,50 +237,24 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _utc(value) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_convert("UTC") if ts.tz is not None else ts
-
-
-def _rows_of_key(view: ViewSpec, key: tuple, event: pd.Timestamp) -> str:
-    """The key's feature rows around ``event``: the last 4 at or before it, the next 2."""
-    src = view.source
-    mask = np.ones(len(src), dtype=bool)
-    for k, value in zip(view.join_keys, key, strict=True):
-        mask &= (src[k] == value).to_numpy()
-    rows = src.loc[mask, [view.timestamp_field, view.created_timestamp_column, *view.features]]
-    if rows.empty:
-        return "      (no feature rows for this key)"
-    fts = [_utc(x) for x in rows[view.timestamp_field]]
-    created = [_utc(x) for x in rows[view.created_timestamp_column]]
-    order = sorted(range(len(rows)), key=lambda i: (fts[i], created[i]))
-    event = _utc(event)
-    before = [i for i in order if fts[i] <= event][-4:]
-    after = [i for i in order if fts[i] > event][:2]
-    lines = [
-        f"      feature_ts={fts[i]}  created={created[i]}  "
-        f"values={[float(x) for x in rows.iloc[i, 2:]]}"
-        + ("  (after the event)" if i in after else "")
-        for i in before + after
-    ]
-    return "\n".join(lines)
-
-
 def compare(out, world: World, expected: pd.DataFrame, *, what: str, hint: str = "") -> None:
     """``out`` equals ``expected`` exactly: a DataFrame with the same columns in order, the same
     index, entity columns unchanged, float64 features with NaN in the same places. On a wrong
-    value the message shows the entity row, the got/expected values and the key's feature rows,
-    followed by ``hint`` (the trap's explanation)."""
-    suffix = f"\n    {hint}" if hint else ""
+    value the message names the first wrong entity row and what came back, followed by
+    ``hint`` (the rule it breaks); never the expected values or the feature rows."""
+    suffix = f" {hint}" if hint else ""
     if type(out) is not pd.DataFrame:
-        raise AssertionError(f"{what}: returned {type(out).__name__}, expected a pandas.DataFrame")
+        raise AssertionError(
+            f"{what}: returned {type(out).__name__}, expected a pandas.DataFrame; R6"
+        )
     if list(out.columns) != list(expected.columns):
         raise AssertionError(
-            f"{what}: columns {list(out.columns)}, expected {list(expected.columns)}"
+            f"{what}: columns {list(out.columns)}; R6: entity_df's columns, then one per view "
+            f"and feature in the order given, named view__feature"
         )
     if len(out) != len(expected):
         raise AssertionError(
-            f"{what}: {len(out)} rows, expected {len(expected)} (one per entity row)"
+            f"{what}: {len(out)} rows for {len(expected)} entity rows; R7: one per entity row"
         )
     if not out.index.equals(expected.index):
         first = next(
@@ -276,46 +263,36 @@ def compare(out, world: World, expected: pd.DataFrame, *, what: str, hint: str =
         )
         raise AssertionError(
             f"{what}: the index differs from entity_df's"
-            + (f" (first at position {first}: {out.index[first]!r}, expected "
+            + (f" (first at position {first}: {out.index[first]!r}, entity_df has "
                f"{expected.index[first]!r})" if first is not None else "")
-            + "; the rows must come back in entity_df's order with entity_df's index"
-            + suffix
+            + "; R7: entity_df's rows in entity_df's order, with its index." + suffix
         )  # fmt: skip
     entity_cols = list(world.entity_df.columns)
     for col in entity_cols:
         if out[col].dtype != expected[col].dtype or not out[col].equals(expected[col]):
             raise AssertionError(
-                f"{what}: entity column {col!r} changed (dtype {out[col].dtype}, expected "
-                f"{expected[col].dtype}); entity_df's columns must come back unchanged, in "
-                f"entity_df's row order" + suffix
+                f"{what}: entity column {col!r} changed (dtype {out[col].dtype}, entity_df has "
+                f"{expected[col].dtype}); R6, R7: entity_df's columns come back unchanged, in "
+                f"entity_df's row order." + suffix
             )
     views = {f"{v.name}__{f}": v for v in world.views for f in v.features}
     for col in expected.columns[len(entity_cols) :]:
         if out[col].dtype != np.float64:
-            raise AssertionError(
-                f"{what}: column {col!r} has dtype {out[col].dtype}, expected float64"
-            )
+            raise AssertionError(f"{what}: column {col!r} has dtype {out[col].dtype}; R6: float64")
         got, exp = out[col].to_numpy(), expected[col].to_numpy()
         bad = ~((np.isnan(got) & np.isnan(exp)) | (got == exp))
         if not bad.any():
             continue
         pos = int(np.argmax(bad))
         view = views[col]
-        key = tuple(_plain(world.entity_df[k].iloc[pos]) for k in view.join_keys)
+        key = {k: _plain(world.entity_df[k].iloc[pos]) for k in view.join_keys}
         ts = world.entity_df["event_timestamp"].iloc[pos]
-        ts_utc = ts.tz_convert("UTC") if ts.tz is not None else ts
-        try:
-            assert_close_values(got, exp, what=f"{what}, column {col!r}", rtol=1e-12)
-        except AssertionError as exc:
-            detail = str(exc)
-        else:  # pragma: no cover - bad.any() means a difference
-            detail = ""
+        nan_wrong = int((bad & np.isnan(got)).sum())
         raise AssertionError(
-            f"{what}: {int(bad.sum())} wrong values in column {col!r}; first at row {pos} "
-            f"(index {_plain(out.index[pos])!r}): {dict(zip(view.join_keys, key, strict=True))}, "
-            f"event_timestamp={ts} (= {ts_utc} UTC), ttl={view.ttl}: got {got[pos]!r}, "
-            f"expected {exp[pos]!r}.\n    Feature rows of this key (UTC):\n"
-            f"{_rows_of_key(view, key, ts)}\n    {detail}" + suffix
+            f"{what}: {int(bad.sum())} wrong values in column {col!r} ({nan_wrong} of them NaN "
+            f"where a value qualifies, {int((bad & np.isnan(exp)).sum())} a value where none "
+            f"qualifies); first at row {pos} (index {_plain(out.index[pos])!r}): {key}, "
+            f"event_timestamp={ts}, ttl={view.ttl}: got {got[pos]!r}." + suffix
         )
 
 
@@ -335,3 +312,9 @@ def pit():
         run=run,
         compare=compare,
     )
+
+
+@pytest.fixture(scope="module")
+def drive(inside, sol):
+    """The suite's drivers (inside.py) in the candidate's sandbox."""
+    return inside(sol)

@@ -1,13 +1,15 @@
-"""Hidden performance gates of point_in_time_join: time against a merge_asof baseline written
-here, and peak memory against the size of the inputs.
+"""Hidden performance gates of point_in_time_join (R13): time against the plain merge_asof join
+of the suite's baseline.py, and peak memory against the size of the inputs.
 
 Sizes are scaled down from the catalog's 10^6 entity rows x 5*10^6 feature rows (a call takes
-seconds there) to 5*10^4 x 2.5*10^5, which keeps one call near 0.1 s on the grading machine.
+seconds there) to 5*10^4 x 2.5*10^5, which keeps one call near 0.1-0.5 s on the grading machine.
+The timed inputs always hold every trap of the statement (same-timestamp corrections in either
+source order, entity rows exactly on a feature timestamp, exactly ttl after one and just past
+it), so a wrong join fails the timed input's check whatever the seed.
 """
 
 from __future__ import annotations
 
-import tracemalloc
 from datetime import timedelta
 
 import numpy as np
@@ -17,17 +19,19 @@ import pytest
 N_ENTITIES = 50_000
 SPAN_S = 30 * 86_400
 SLOW_HINT = (
-    "a point-in-time join is an as-of join: sort once and take, per entity row, the last feature "
-    "row at or before it (pandas.merge_asof with by=join_keys, or searchsorted); joining every "
-    "entity row to every feature row of its key and then filtering builds a table as large as "
-    "rows x history"
+    "R13: the join must be O((n + m) log(n + m)); joining every entity row to every feature row "
+    "of its key and then filtering builds a table as large as rows x history"
 )
+EDGE_USERS = 400
 
 
 def big_world(pit, rng, n: int = N_ENTITIES):
     """Two views (user: 4n rows over n/25 users, ttl 2 days; merchant: n rows over n/100 str
     merchants, ttl 7 days) over 30 days, entity rows in New York (us) against sources in UTC
-    (ns) and Kolkata (ms), built vectorised."""
+    (ns) and Kolkata (ms), built vectorised, with every trap built in (see the module
+    docstring): a third of the entity rows exactly on a feature timestamp of their user, and
+    EDGE_USERS users with a same-timestamp correction and entity rows at, exactly ttl after,
+    just past ttl after and just before it."""
     t0 = pd.Timestamp("2024-01-01", tz="UTC")
 
     def ts(seconds, tz, unit):
@@ -36,15 +40,29 @@ def big_world(pit, rng, n: int = N_ENTITIES):
     users = np.arange(n // 25, dtype=np.int64) * 7 + 3
     names = np.array([f"m{i:05d}" for i in range(n // 100)], dtype=object)
     mu = 4 * n
+    u_ids = rng.choice(users, size=mu)
     u_sec = rng.integers(0, SPAN_S, size=mu)
+    u_created = u_sec + rng.integers(0, 600, size=mu)
+    # the edge users: one feature row at t and its correction (same t, written later; the
+    # correction first in the source for half of them)
+    edge = (len(users) + np.arange(EDGE_USERS, dtype=np.int64)) * 7 + 3
+    t = rng.integers(86_400, SPAN_S - 3 * 86_400, size=EDGE_USERS)
+    created = t + rng.integers(0, 300, size=EDGE_USERS)
+    later = created + 1 + rng.integers(0, 300, size=EDGE_USERS)
+    first = rng.random(EDGE_USERS) < 0.5
+    ids = np.r_[u_ids, edge, edge]
+    sec = np.r_[u_sec, t, t]
+    cre = np.r_[u_created, np.where(first, later, created), np.where(first, created, later)]
+    m = len(ids)
+    perm = rng.permutation(m)
     user_src = pd.DataFrame(
         {
-            "user_id": rng.choice(users, size=mu),
-            "event_timestamp": ts(u_sec, "UTC", "ns"),
-            "created_timestamp": ts(u_sec + rng.integers(0, 600, size=mu), "UTC", "ns"),
-            "spend_1h": rng.normal(50, 20, size=mu),
-            "txn_count_1d": rng.integers(0, 30, size=mu).astype(np.float64),
-            "avg_amount_7d": rng.normal(40, 10, size=mu),
+            "user_id": ids[perm],
+            "event_timestamp": ts(sec[perm], "UTC", "ns"),
+            "created_timestamp": ts(cre[perm], "UTC", "ns"),
+            "spend_1h": rng.normal(50, 20, size=m),
+            "txn_count_1d": rng.integers(0, 30, size=m).astype(np.float64),
+            "avg_amount_7d": rng.normal(40, 10, size=m),
         }
     )
     m_sec = rng.integers(0, SPAN_S, size=n)
@@ -57,17 +75,27 @@ def big_world(pit, rng, n: int = N_ENTITIES):
             "chargeback_rate": rng.random(n) * 0.1,
         }
     )
+    n_plain = n - 4 * EDGE_USERS
+    e_users = rng.choice(users, size=n_plain)
+    e_sec = rng.integers(0, SPAN_S, size=n_plain)
+    on = rng.choice(n_plain, size=n_plain // 3, replace=False)  # exactly on a feature ts
+    pick = rng.integers(0, mu, size=len(on))
+    e_users[on], e_sec[on] = u_ids[pick], u_sec[pick]
+    user_ttl = 2 * 86_400
+    e_users = np.r_[e_users, np.repeat(edge, 4)]
+    e_sec = np.r_[e_sec, (t[:, None] + np.array([0, user_ttl, user_ttl + 1, -1])).ravel()]
+    order = rng.permutation(n)
     entity_df = pd.DataFrame(
         {
-            "user_id": rng.choice(users, size=n),
+            "user_id": e_users[order],
             "merchant_id": pd.Series(rng.choice(names, size=n)).astype("str"),
-            "event_timestamp": ts(rng.integers(0, SPAN_S, size=n), "America/New_York", "us"),
+            "event_timestamp": ts(e_sec[order], "America/New_York", "us"),
             "label": rng.integers(0, 2, size=n),
         }
     )
     views = [
         pit.ViewSpec("user", ["user_id"], ["spend_1h", "txn_count_1d", "avg_amount_7d"],
-                     user_src, timedelta(days=2)),
+                     user_src, timedelta(seconds=user_ttl)),
         pit.ViewSpec("merchant", ["merchant_id"], ["risk", "chargeback_rate"], merchant_src,
                      timedelta(days=7), "ts", "written_at"),
     ]  # fmt: skip
@@ -92,43 +120,11 @@ def shifted(pit, world, seconds: int):
     return pit.World(entity_df, views)
 
 
-def _utc_ns(col: pd.Series) -> np.ndarray:
-    return col.dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit("ns").to_numpy().view("i8")
-
-
-def merge_asof_baseline(entity_df: pd.DataFrame, views) -> pd.DataFrame:
-    """A lean vectorised point-in-time join: per view, pandas.merge_asof on UTC nanoseconds
-    with by=join_keys and tolerance=ttl, feature rows sorted by (ts, created), entity rows in
-    time order and scattered back to their positions."""
-    n = len(entity_df)
-    event = _utc_ns(entity_df["event_timestamp"])
-    order = np.argsort(event, kind="stable")
-    out = entity_df.copy(deep=False)
-    for v in views:
-        keys = list(v.join_keys)
-        left = entity_df[keys].iloc[order].reset_index(drop=True)
-        left["_ts"] = event[order]
-        left["_row"] = order
-        fts = _utc_ns(v.source[v.timestamp_field])
-        rows = np.lexsort((_utc_ns(v.source[v.created_timestamp_column]), fts))
-        right = v.source[[*keys, *v.features]].iloc[rows].reset_index(drop=True)
-        right["_fts"] = fts[rows]
-        joined = pd.merge_asof(
-            left, right, left_on="_ts", right_on="_fts", by=keys,
-            tolerance=None if v.ttl is None else pd.Timedelta(v.ttl).value,
-        )  # fmt: skip
-        where = joined["_row"].to_numpy()
-        for f in v.features:
-            col = np.empty(n)
-            col[where] = joined[f].to_numpy(dtype=np.float64)
-            out[f"{v.name}__{f}"] = col
-    return out
-
-
 @pytest.mark.perf
 @pytest.mark.weight(2)
-def test_within_3x_of_merge_asof_baseline(pit, sol, perf, rng):
-    """5*10^4 entity rows x 2.5*10^5 feature rows in two views: at most 3x the time of a
+@pytest.mark.rules("R13")
+def test_within_2x_of_merge_asof_baseline(pit, sol, baseline, perf, rng):
+    """5*10^4 entity rows x 2.5*10^5 feature rows in two views: at most 2x the time of a plain
     merge_asof-based join timed in the same run, with the same answer."""
     base = big_world(pit, rng)
 
@@ -137,53 +133,40 @@ def test_within_3x_of_merge_asof_baseline(pit, sol, perf, rng):
         return world.entity_df, world
 
     def check(out, expected, args):
-        pit.compare(out, args[1], expected, what="get_historical_features on the timed input")
+        pit.compare(out, args[1], expected,
+                    what="get_historical_features on a timed input (5e4 x 2.5e5 rows, 2 views)",
+                    hint="R1-R5, R10: the value of the latest qualifying row of the same keys")  # fmt: skip
 
     perf.compare(
         lambda entity_df, world: sol.get_historical_features(entity_df, world.build(sol)),
-        lambda entity_df, world: merge_asof_baseline(entity_df, world.views),
+        lambda entity_df, world: baseline.join(entity_df, world.specs()),
         make_args,
-        bound=3.0,
-        what="get_historical_features time / merge_asof baseline time (5e4 x 2.5e5 rows)",
+        bound=2.0,
+        what="get_historical_features time / a plain merge_asof join's (5e4 x 2.5e5 rows; R13)",
         check=check,
         hint=SLOW_HINT,
     )
 
 
-def input_bytes(world) -> int:
-    """memory_usage(deep=True) of the entity DataFrame and every source, index included."""
-    frames = [world.entity_df] + [v.source for v in world.views]
-    return int(sum(f.memory_usage(deep=True, index=True).sum() for f in frames))
-
-
 @pytest.mark.perf
-def test_peak_memory_under_4x_inputs(pit, sol, rng, record_property):
-    """Peak memory traced during one call (tracemalloc: Python objects and numpy/pandas
-    buffers) stays under 4x the inputs' size, on 5*10^4 x 2.5*10^5 rows."""
+@pytest.mark.rules("R13")
+def test_peak_memory_under_4x_inputs(pit, drive, baseline, rng, record_property):
+    """Peak memory traced during one call (tracemalloc, in the sandbox: Python objects and
+    numpy/pandas buffers) stays under 4x the inputs' size, on 5*10^4 x 2.5*10^5 rows."""
     base = big_world(pit, rng)
-    warm = shifted(pit, base, 17)
-    out = sol.get_historical_features(warm.entity_df, warm.build(sol))  # imports, caches
+    warm, world = shifted(pit, base, 17), shifted(pit, base, 3_600)
+    report = drive.peak_memory(warm.entity_df, warm.specs(), world.entity_df, world.specs())
     pit.compare(
-        out, warm, merge_asof_baseline(warm.entity_df, warm.views),
-        what="get_historical_features on the memory input",
+        report["result"], world, baseline.join(world.entity_df, world.specs()),
+        what="get_historical_features on the memory input (5e4 x 2.5e5 rows, 2 views)",
+        hint="R1-R5, R10: the value of the latest qualifying row of the same keys",
     )  # fmt: skip
-    del out
-    world = shifted(pit, base, 3_600)
-    views = world.build(sol)
-    size = input_bytes(world)
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        result = sol.get_historical_features(world.entity_df, views)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    del result
+    peak, size = report["peak"], report["size"]
     ratio = peak / size
     record_property(
         "perf",
         {"ratio": round(ratio, 4), "bound": 4.0, "rounds": 1, "confirmed": True,
-         "what": "peak traced memory of the call / size of its inputs"},
+         "what": "peak traced memory of the call / size of its inputs (R13)"},
     )  # fmt: skip
     assert ratio < 4.0, (
         f"get_historical_features on 5e4 entity rows x 2.5e5 feature rows ({size / 1e6:.1f} MB "
