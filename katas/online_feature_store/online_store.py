@@ -72,7 +72,7 @@ def materialize(
         The number of hashes written (rows already superseded in Redis are not written).
 
     Raises:
-        ValueError: ``view.ttl_s <= 0``.
+        ValueError: ``view.ttl_s`` is not > 0 (NaN included).
         KeyError: ``source`` lacks a column the view names.
     """
     raise NotImplementedError

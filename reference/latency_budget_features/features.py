@@ -40,9 +40,18 @@ class Selection(NamedTuple):
 
 
 def _int_array(values, name, ndim=1):
+    """An int64 array of whole numbers: integer dtypes, or floats holding whole numbers
+    (``[]`` is float64 for numpy, ``[40.0]`` is a latency of 40)."""
     arr = np.asarray(values)
-    if arr.ndim != ndim or (arr.size and arr.dtype.kind not in "iu"):
-        raise ValueError(f"{name} must be a {ndim}-D integer array, got {arr.dtype} {arr.shape}")
+    whole = arr.dtype.kind in "iu" or (
+        arr.dtype.kind == "f"
+        and bool(np.isfinite(arr).all())
+        and bool((arr == np.round(arr)).all())
+    )
+    if arr.ndim != ndim or (arr.size and not whole):
+        raise ValueError(
+            f"{name} must be a {ndim}-D array of whole numbers, got {arr.dtype} {arr.shape}"
+        )
     return arr.astype(np.int64)
 
 

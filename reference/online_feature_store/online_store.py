@@ -98,7 +98,7 @@ def materialize(
 ) -> int:
     """Write the latest valid row of every entity of ``source`` into Redis (see the module
     docstring); return the number of hashes written."""
-    if view.ttl_s <= 0:
+    if not view.ttl_s > 0:  # NaN too
         raise ValueError(f"view {view.name!r}: ttl_s must be positive, got {view.ttl_s}")
     latest = _latest_rows(view, source, now)
     if latest.empty:
@@ -114,7 +114,7 @@ def materialize(
         read.hmget(key, [TS_FIELD, CREATED_FIELD])
     stored = read.execute()
 
-    write = client.pipeline(transaction=False)
+    write = client.pipeline(transaction=True)  # MULTI/EXEC: each hash and its expiry at once
     written = 0
     for i, key in enumerate(keys):
         old_ts, old_created = stored[i]
@@ -180,9 +180,11 @@ def get_online_features(
                 fresh = now - float(stored_ts) <= view_of[name].ttl_s
                 for feature, raw in zip(needed[name], reply[:-1], strict=True):
                     j = column[(name, feature)]
+                    if raw is None:
+                        continue  # a field that is not there is NOT_FOUND, however old
                     if not fresh:
                         statuses[i, j] = OUTSIDE_MAX_AGE
-                    elif raw is not None:
+                    else:
                         statuses[i, j] = PRESENT
                         values[i, j] = float(raw)
         # a reference repeated in feature_refs gets the same value in every copy

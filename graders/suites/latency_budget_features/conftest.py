@@ -78,35 +78,40 @@ def instance():
 def _check_selection(sel, bc, bg, cc, cg, parents, budget, what):
     """The selection is well formed, consistent and within the SLA; returns its true gain."""
     if not isinstance(sel, tuple) or len(sel) != 4:
-        raise AssertionError(f"{what} returned {sel!r}, expected Selection(bases, crosses, ...)")
+        raise AssertionError(f"{what} returned {type(sel).__name__}; a Selection (R1, R4)")
     bases, crosses, gain, cost = sel
     for name, arr, n in (("bases", bases, len(bc)), ("crosses", crosses, len(cc))):
         if type(arr) is not np.ndarray or arr.dtype != np.int64 or arr.ndim != 1:
             raise AssertionError(f"{what}: {name} is {type(arr).__name__} "
-                                 f"{getattr(arr, 'dtype', '')}, expected a 1-D int64 array")  # fmt: skip
+                                 f"{getattr(arr, 'dtype', '')}; R1: a 1-D int64 array")  # fmt: skip
         if arr.size and (np.any(np.diff(arr) <= 0) or arr.min() < 0 or arr.max() >= n):
-            raise AssertionError(f"{what}: {name} {arr.tolist()} are not ascending distinct "
+            raise AssertionError(f"{what}: {name} {arr.tolist()}; R1: ascending distinct "
                                  f"indices in [0, {n})")  # fmt: skip
     missing = [(int(j), [int(p) for p in parents[j] if p not in set(bases.tolist())])
                for j in crosses if not set(parents[j].tolist()) <= set(bases.tolist())]  # fmt: skip
     if missing:
         raise AssertionError(
             f"{what}: crosses selected without their base features (cross, missing bases): "
-            f"{missing[:5]}. A cross cannot be computed without both of its base features, "
-            "and their latency must be paid."
+            f"{missing[:5]}; R1: a cross cannot be computed without both of its base features"
         )
     true_cost = int(np.sum(bc[bases]) + np.sum(cc[crosses]))
     true_gain = float(np.sum(bg[bases]) + np.sum(cg[crosses]))
     if true_cost > budget:
         raise AssertionError(
             f"{what}: the selection costs {true_cost} (bases {int(np.sum(bc[bases]))} + crosses "
-            f"{int(np.sum(cc[crosses]))}), over the SLA budget {budget}. Every computed base "
-            "feature's latency counts, once."
+            f"{int(np.sum(cc[crosses]))}), over the SLA budget {budget}; R2: every computed "
+            "base feature's latency counts, once"
         )
     if type(cost) is not int or cost != true_cost:
-        raise AssertionError(f"{what}: reported cost {cost!r}, the selection costs {true_cost}")
+        raise AssertionError(
+            f"{what}: reported cost {cost!r} ({type(cost).__name__}) for a selection costing "
+            f"{true_cost}; R4: a Python int, the selection's cost"
+        )
     if type(gain) is not float or abs(gain - true_gain) > 1e-9 * max(1.0, abs(true_gain)):
-        raise AssertionError(f"{what}: reported gain {gain!r}, the selection's gain is {true_gain}")
+        raise AssertionError(
+            f"{what}: reported gain {gain!r} ({type(gain).__name__}) for a selection of gain "
+            f"{true_gain!r}; R4: a Python float, the selection's gain"
+        )
     return true_gain
 
 

@@ -8,6 +8,8 @@ the test's own commands. Times are explicit ``now`` arguments, never a clock.
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -15,41 +17,31 @@ import pytest
 
 FEATURES = ("spend_1h", "txn_count_1d", "avg_amount_7d")
 MISSING_HINT = (
-    "An entity with nothing in the online store must come back as NOT_FOUND with NaN: a "
-    "default such as 0 ('get(key) or 0') is a real-looking value the model cannot tell from "
-    "data, and hides missing-feature outages."
+    "R9: an entity with nothing in the online store comes back as NOT_FOUND with NaN: a "
+    "default such as 0 is a real-looking value the model cannot tell from data."
 )
 TTL_HINT = (
-    "Every hash needs a Redis TTL, and it must end when the value stops being valid: "
-    "PEXPIRE ceil((event_timestamp + ttl_s - now) * 1000) ms. Without a TTL stale values live "
-    "forever; with EXPIRE ttl_s from the write, a row already hours old is served hours too long."
+    "R5: a hash expires when its value stops being valid, to the millisecond: without a TTL "
+    "stale values live forever; a TTL counted from the write serves an old row too long."
 )
 OVERWRITE_HINT = (
-    "Materialisation jobs overlap and re-run (backfills, retries): a stored row with a later "
-    "(_ts, _created) must not be replaced by an older one (Feast's Redis store compares the "
-    "stored timestamp before writing). Read the stored timestamps in one pipeline, then write."
+    "R4: materialisation jobs overlap and re-run (backfills, retries): a stored row with a "
+    "later (_ts, _created) is never replaced by an older one."
 )
 STALE_HINT = (
-    "Redis evicts expired keys lazily and on its own clock: a hash can still be there after its "
-    "value went stale. The reader must check now - _ts <= ttl_s itself and report "
-    "OUTSIDE_MAX_AGE (value NaN) otherwise."
+    "R9: Redis evicts expired keys lazily and on its own clock: a hash can still be there "
+    "after its value went stale."
 )
-EDGE_HINT = "now - _ts == ttl_s is still valid: the TTL bound is inclusive."
-FUTURE_HINT = (
-    "Only rows with event_timestamp <= now exist yet: materialising the latest row regardless "
-    "of now serves values from the future (and makes online and offline disagree)."
-)
+EDGE_HINT = "R9: now - _ts == ttl_s is still valid: the TTL bound is inclusive."
+FUTURE_HINT = "R2: only rows with event_timestamp <= now exist yet."
 TIE_HINT = (
-    "Rows with the same event_timestamp are corrections: the larger created_timestamp was "
-    "written later and wins, wherever it sits in the source."
+    "R2: rows with the same event_timestamp are corrections: the larger created_timestamp wins, "
+    "wherever it sits in the source."
 )
-EXPIRED_HINT = (
-    "The entity's latest row at now is already older than ttl_s: it is not written at all."
-)
+EXPIRED_HINT = "R3: the entity's latest row at now is already older than ttl_s."
 SKEW_HINT = (
-    "Skew compares the served value with the point-in-time value at now from the offline "
-    "source: both missing (NaN) is agreement, numbers agree within rtol, future offline rows "
-    "(event_timestamp > now) do not exist yet."
+    "R11: skew compares the served value with the point-in-time value at now from the offline "
+    "source."
 )
 
 
@@ -94,15 +86,16 @@ def check_store(ofs, kr, source, entities, now, ttl, what, hint=""):
             elif not hint and got and not want:
                 hint = EXPIRED_HINT
             raise AssertionError(
-                f"{what}: hash {kr.prefix}user_stats:{e} holds {got}, expected {want} "
-                f"(now={now!r}, ttl_s={ttl}).\n    Source rows of this entity:\n{table}"
-                + (f"\n    {hint}" if hint else "")
+                f"{what}: hash {kr.prefix}user_stats:{e} holds {got} (now={now!r}, "
+                f"ttl_s={ttl}).\n    Source rows of this entity:\n{table}"
+                + (f"\n    {hint}" if hint else "\n    R1-R4")
             )
 
 
 # -- materialize -------------------------------------------------------------------------------
 
 
+@pytest.mark.rules("R1", "R2", "R3", "R4")
 def test_materialize_writes_latest_valid_row(sol, ofs, kata_redis, rng):
     """materialize stores, per entity, the latest row at or before now (ties: larger created)
     if it is still within the TTL, in the stated layout, and returns the count."""
@@ -122,31 +115,49 @@ def test_materialize_writes_latest_valid_row(sol, ofs, kata_redis, rng):
     written = sol.materialize(kr.client, kr.prefix, view(sol, ttl=ttl), source, now)
     check_store(ofs, kr, source, entities, now, ttl, "after materialize")
     rows = ofs.pit_rows(source, "user_id", now, ttl)
-    assert written == len(rows), f"materialize returned {written}, it wrote {len(rows)} hashes"
+    assert written == len(rows), (
+        f"materialize returned {written}, it wrote {len(rows)} hashes (R4: the number written)"
+    )
 
 
+@pytest.mark.rules("R5")
 def test_keys_expire_when_values_go_stale(sol, ofs, kata_redis, rng):
-    """Every written hash has a Redis TTL of ceil((event_timestamp + ttl_s - now) * 1000) ms."""
-    kr, ttl, now = kata_redis, 4 * 3600.0, now_for(ofs, rng)
-    entities = ofs.int_ids(rng, 80)
-    source = ofs.make_source(rng, entities, now, ttl, FEATURES, expired=0.0, future=0.0)
-    sol.materialize(kr.client, kr.prefix, view(sol, ttl=ttl), source, now)
-    rows = ofs.pit_rows(source, "user_id", now, ttl)
-    pipe = kr.client.pipeline(transaction=False)
-    for e in rows:
-        pipe.pttl(f"{kr.prefix}user_stats:{e}")
-    for (e, i), pttl in zip(rows.items(), pipe.execute(), strict=True):
+    """Every written hash has a Redis TTL of ceil((event_timestamp + ttl_s - now) * 1000) ms,
+    to the millisecond (the PTTL read back lies between that less the time the judge saw pass
+    and that; rows whose validity ends 0.75 s past a whole second are built in)."""
+    kr, ttl = kata_redis, 4 * 3600.0
+    for attempt in range(3):
+        now = now_for(ofs, rng)
+        entities = ofs.int_ids(rng, 80)
+        source = ofs.make_source(rng, entities, now, ttl, FEATURES, expired=0.0, future=0.0)
+        # every row's validity ends 0.75 s past a whole second (ts + ttl - now)
+        age = now - source["event_timestamp"]
+        source["event_timestamp"] = now - (np.floor(age) + 0.25)
+        source["created_timestamp"] = source["event_timestamp"] + 1.0
+        start = time.monotonic()
+        sol.materialize(kr.client, kr.prefix, view(sol, ttl=ttl), source, now)
+        rows = ofs.pit_rows(source, "user_id", now, ttl)
+        pipe = kr.client.pipeline(transaction=False)
+        for e in rows:
+            pipe.pttl(f"{kr.prefix}user_stats:{e}")
+        pttls = pipe.execute()
+        seen_ms = (time.monotonic() - start) * 1000.0
+        if seen_ms < 400 or attempt == 2:  # else the machine was too slow to judge: again
+            break
+        kr.client.delete(*[f"{kr.prefix}user_stats:{e}" for e in rows])
+    for (e, i), pttl in zip(rows.items(), pttls, strict=True):
         ts = float(source["event_timestamp"].iloc[i])
         want = ofs.expected_pttl_ms(ts, ttl, now)
-        if not (want - 5000 <= pttl <= want + 1):
+        if not (want - seen_ms - 1 <= pttl <= want):
             state = {-1: "no TTL at all", -2: "the key does not exist"}.get(pttl, f"{pttl} ms")
             raise AssertionError(
                 f"after materialize at now={now!r}: {kr.prefix}user_stats:{e} (event_timestamp "
-                f"{ts!r}, {now - ts:.0f} s old, ttl_s={ttl:.0f}) has PTTL {state}; expected about "
-                f"{want} ms (its value stays valid {want / 1000:.0f} s more). {TTL_HINT}"
+                f"{ts!r}, ttl_s={ttl:.0f}) has PTTL {state}, read {seen_ms:.0f} ms after the "
+                f"call began; its value stays valid {want} ms from now. {TTL_HINT}"
             )
 
 
+@pytest.mark.rules("R4")
 def test_older_rows_never_overwrite_newer(sol, ofs, kata_redis, rng):
     """A second materialisation with older rows leaves newer stored rows alone, applies
     corrections (same timestamp, larger created) and new entities, and counts only writes."""
@@ -186,19 +197,21 @@ def test_older_rows_never_overwrite_newer(sol, ofs, kata_redis, rng):
     )
 
 
+@pytest.mark.rules("R7")
 def test_materialize_errors(sol, ofs, kata_redis, rng):
     """ttl_s <= 0 raises ValueError; a source without a feature column raises KeyError."""
     kr, now = kata_redis, now_for(ofs, rng)
     source = ofs.make_source(rng, ofs.int_ids(rng, 5), now, 3600.0, FEATURES)
-    for ttl in (0.0, -5.0):
+    for ttl in (0.0, -5.0, float("nan")):
         with pytest.raises(ValueError):
             sol.materialize(kr.client, kr.prefix, view(sol, ttl=ttl), source, now)
-            pytest.fail(f"materialize with ttl_s={ttl} returned instead of raising ValueError")
+            pytest.fail(f"materialize with ttl_s={ttl} returned instead of raising ValueError (R7)")
     with pytest.raises(KeyError):
         sol.materialize(kr.client, kr.prefix, view(sol), source.drop(columns=FEATURES[1]), now)
-        pytest.fail("materialize with a missing feature column returned instead of KeyError")
+        pytest.fail("materialize with a missing feature column returned instead of KeyError (R7)")
 
 
+@pytest.mark.rules("R1")
 def test_keys_stay_under_the_prefix(sol, ofs, kata_redis, rng):
     """Every key written by materialize starts with the given prefix."""
     kr, now = kata_redis, now_for(ofs, rng)
@@ -215,12 +228,12 @@ def test_keys_stay_under_the_prefix(sol, ofs, kata_redis, rng):
         ]
     else:  # a fresh server per test: every key must be ours
         stray = [k for k in kr.client.keys("*") if not k.startswith(kr.prefix)]
-    assert not stray, f"materialize wrote keys outside the prefix {kr.prefix!r}: {stray[:5]}"
+    assert not stray, f"materialize wrote {len(stray)} key(s) outside the prefix (R1)"
     rows = ofs.pit_rows(source, "merchant_id", now, 7200.0)
     stored = read_hashes(kr.client, kr.prefix, "merchant", entities)
     assert set(stored) == set(rows), (
-        f"hashes {kr.prefix}merchant:<id> exist for {sorted(stored)[:5]}..., expected "
-        f"{sorted(rows)[:5]}... (str entity ids, key f'{{prefix}}{{view.name}}:{{entity}}')"
+        f"hashes {kr.prefix}merchant:<id> exist for {len(stored)} str entity ids, "
+        f"{len(set(stored) & set(rows))} of them right (R1: the key layout)"
     )
 
 
@@ -254,17 +267,17 @@ def check_response(resp, entity_keys, refs, vals, stats, what, hint=""):
         frame = getattr(resp, name, None)
         if type(frame) is not pd.DataFrame:
             raise AssertionError(
-                f"{what}: response.{name} is {type(frame).__name__}, expected a DataFrame"
+                f"{what}: response.{name} is {type(frame).__name__}, expected a DataFrame (R8)"
             )
         if list(frame.index) != list(entity_keys) or list(frame.columns) != list(refs):
             raise AssertionError(
                 f"{what}: response.{name} has index {list(frame.index)[:5]}... and columns "
-                f"{list(frame.columns)}; expected the entity keys in request order "
-                f"{list(entity_keys)[:5]}... and the references {list(refs)}"
+                f"{list(frame.columns)}; R8: the entity keys in request order and the "
+                f"references as requested"
             )
     if not all(dt == np.float64 for dt in resp.values.dtypes):
         raise AssertionError(
-            f"{what}: values dtypes {set(map(str, resp.values.dtypes))}, expected float64"
+            f"{what}: values dtypes {set(map(str, resp.values.dtypes))}, expected float64 (R8)"
         )
     got_s = resp.statuses.to_numpy(dtype=object)
     got_v = resp.values.to_numpy(dtype=np.float64)
@@ -273,8 +286,8 @@ def check_response(resp, entity_keys, refs, vals, stats, what, hint=""):
         i, j = (int(x) for x in np.argwhere(bad)[0])
         raise AssertionError(
             f"{what}: {int(bad.sum())} wrong entries; first: entity {entity_keys[i]!r}, "
-            f"{refs[j]!r}: got {got_v[i, j]!r} ({got_s[i, j]}), expected {vals[i, j]!r} "
-            f"({stats[i, j]}).{suffix}"
+            f"{refs[j]!r}: got {got_v[i, j]!r} ({got_s[i, j]}), expected status "
+            f"{stats[i, j]}.{suffix or ' R9'}"
         )
 
 
@@ -303,6 +316,7 @@ def three_views(sol, ofs, kr, rng, now, *, n_users=120, n_merchants=40):
     return views, spec, sources, users, merchants
 
 
+@pytest.mark.rules("R8", "R9")
 def test_get_online_features_values_and_statuses(sol, ofs, kata_redis, rng):
     """Values and statuses for requested users (repeats, unknown ids, expired rows) and
     features in any order equal the oracle's."""
@@ -317,6 +331,7 @@ def test_get_online_features_values_and_statuses(sol, ofs, kata_redis, rng):
     check_response(resp, keys, refs, vals, stats, "get_online_features(150 users, 3 features)")
 
 
+@pytest.mark.rules("R8", "R9")
 def test_features_from_several_views(sol, ofs, kata_redis, rng):
     """References from two user views in one call, interleaved and one repeated, and from a
     merchant view with str ids: each column is read from its own view's hash."""
@@ -335,6 +350,7 @@ def test_features_from_several_views(sol, ofs, kata_redis, rng):
     check_response(resp, keys, refs, vals, stats, "get_online_features(merchant view, str ids)")
 
 
+@pytest.mark.rules("R9")
 def test_missing_entities_are_reported(sol, ofs, kata_redis, rng):
     """Entities with no hash come back NOT_FOUND with NaN values, beside present ones."""
     kr, now = kata_redis, now_for(ofs, rng)
@@ -350,6 +366,7 @@ def test_missing_entities_are_reported(sol, ofs, kata_redis, rng):
                    MISSING_HINT)  # fmt: skip
 
 
+@pytest.mark.rules("R9")
 def test_stored_nan_is_present(sol, ofs, kata_redis, rng):
     """A stored NaN value is PRESENT with value NaN (a real null, not a missing entity)."""
     kr, now = kata_redis, now_for(ofs, rng)
@@ -383,6 +400,7 @@ def _aging_world(sol, ofs, kr, rng, ttl):
     )
 
 
+@pytest.mark.rules("R9")
 def test_stale_values_are_outside_max_age(sol, ofs, kata_redis, rng):
     """Read after some values' TTL has passed (their hashes still in Redis), those values are
     OUTSIDE_MAX_AGE with NaN; the others are PRESENT."""
@@ -397,6 +415,7 @@ def test_stale_values_are_outside_max_age(sol, ofs, kata_redis, rng):
                    f"get_online_features({read_now - now:.0f} s after materialisation)", STALE_HINT)  # fmt: skip
 
 
+@pytest.mark.rules("R9")
 def test_age_boundary_is_inclusive(sol, ofs, kata_redis, rng):
     """Read exactly ttl_s after a row's event_timestamp the value is PRESENT; 0.25 s later it
     is OUTSIDE_MAX_AGE."""
@@ -412,6 +431,7 @@ def test_age_boundary_is_inclusive(sol, ofs, kata_redis, rng):
                        f"get_online_features({label} user {e}'s event_timestamp)", EDGE_HINT)  # fmt: skip
 
 
+@pytest.mark.rules("R8", "R10")
 def test_get_errors_and_empty_requests(sol, ofs, kata_redis, rng):
     """Unknown views or features raise KeyError; no entities gives empty frames."""
     kr, now = kata_redis, now_for(ofs, rng)
@@ -419,7 +439,9 @@ def test_get_errors_and_empty_requests(sol, ofs, kata_redis, rng):
     for bad in (["user_stats:nope"], ["nope:spend_1h"], ["spend_1h"]):
         with pytest.raises(KeyError):
             sol.get_online_features(kr.client, kr.prefix, [v], [1, 2], bad, now)
-            pytest.fail(f"get_online_features(feature_refs={bad}) returned instead of KeyError")
+            pytest.fail(
+                f"get_online_features(feature_refs={bad}) returned instead of KeyError (R10)"
+            )
     resp = sol.get_online_features(kr.client, kr.prefix, [v], [], ["user_stats:spend_1h"], now)
     check_response(resp, [], ["user_stats:spend_1h"], np.full((0, 1), np.nan),
                    np.full((0, 1), "NOT_FOUND", dtype=object), "get_online_features(no entities)")  # fmt: skip
@@ -428,6 +450,7 @@ def test_get_errors_and_empty_requests(sol, ofs, kata_redis, rng):
 # -- skew ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.rules("R11")
 def test_skew_report(sol, ofs, kata_redis, rng):
     """skew_report lists exactly the (entity, feature) pairs whose served value differs from
     the offline point-in-time value at now, in request order, with both values."""
@@ -475,12 +498,12 @@ def test_skew_report(sol, ofs, kata_redis, rng):
     ]:
         raise AssertionError(
             f"skew_report returned {type(got).__name__} with columns "
-            f"{list(getattr(got, 'columns', []))}; expected a DataFrame with columns "
+            f"{list(getattr(got, 'columns', []))}; R11: a DataFrame with columns "
             f"['entity_key', 'feature_ref', 'online', 'offline']"
         )
     for col in ("online", "offline"):
         assert got[col].dtype == np.float64, (
-            f"skew_report column {col!r} is {got[col].dtype}, expected float64"
+            f"skew_report column {col!r} is {got[col].dtype}, expected float64 (R11)"
         )
     rows = [(int(e), str(r), float(a), float(b)) for e, r, a, b in got.itertuples(index=False)]
 
@@ -496,8 +519,116 @@ def test_skew_report(sol, ofs, kata_redis, rng):
         lost = [y for y in expected if not any(same(x, y) for x in rows)]
         raise AssertionError(
             f"skew_report returned {len(rows)} rows, expected {len(expected)}; "
-            f"reported but not skew (first 3): {extra[:3]}; skew not reported (first 3): "
-            f"{lost[:3]}"
+            f"{len(extra)} reported but not skew (first: {extra[:1]}); {len(lost)} skew not "
+            f"reported (first: {[x[:2] for x in lost[:1]]})"
             + ("; same rows, wrong order" if not extra and not lost else "")
             + f". {SKEW_HINT}"
         )
+
+
+@pytest.mark.rules("R9")
+def test_status_of_absent_fields_and_future_rows(sol, ofs, kata_redis, rng):
+    """A field absent from a hash is NOT_FOUND even when the hash is too old; a stored row
+    whose _ts is later than now is PRESENT."""
+    kr, ttl = kata_redis, 3600.0
+    now = now_for(ofs, rng)
+    users = ofs.int_ids(rng, 3)
+    old, future, fine = users
+    for e, ts in ((old, now - ttl - 60.0), (future, now + 120.0), (fine, now - 60.0)):
+        fields = {f: repr(float(rng.normal())) for f in FEATURES}
+        fields["_ts"], fields["_created"] = repr(ts), repr(ts + 1.0)
+        if e == old:
+            del fields["spend_1h"]
+        kr.client.hset(f"{kr.prefix}user_stats:{e}", mapping=fields)
+    refs = ["user_stats:spend_1h", "user_stats:txn_count_1d"]
+    resp = sol.get_online_features(kr.client, kr.prefix, [view(sol, ttl=ttl)], users, refs, now)
+    got = resp.statuses.to_numpy(dtype=object).tolist()
+    want = [["NOT_FOUND", "OUTSIDE_MAX_AGE"], ["PRESENT", "PRESENT"], ["PRESENT", "PRESENT"]]
+    if got != want:
+        raise AssertionError(
+            f"statuses of (a too old hash lacking spend_1h, a hash whose _ts is 120 s after "
+            f"now, a fresh hash) x (spend_1h, txn_count_1d): {got}. R9: a field that is not "
+            f"there is NOT_FOUND whatever the hash's age; OUTSIDE_MAX_AGE only when now - _ts "
+            f"> ttl_s"
+        )
+
+
+_WRITES = frozenset({"HSET", "HMSET", "HSETNX", "HDEL", "HINCRBY", "HINCRBYFLOAT", "DEL",
+                     "UNLINK", "PEXPIRE", "EXPIRE", "PEXPIREAT", "EXPIREAT", "PERSIST", "SET",
+                     "RENAME", "RENAMENX", "RESTORE", "COPY", "GETDEL"})  # fmt: skip
+_EXPIRES = frozenset({"PEXPIRE", "EXPIRE", "PEXPIREAT", "EXPIREAT"})
+
+
+def _monitor(client, stop_word: str, out: list, ready: threading.Event) -> None:
+    """MONITOR the server: every command (client type and words) until ``ECHO stop_word``."""
+    import shlex
+
+    with client.monitor() as mon:
+        ready.set()
+        for event in mon.listen():
+            command = event.get("command", "")
+            if command == f"ECHO {stop_word}":
+                return
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                words = command.split()
+            out.append((event.get("client_type", ""), words))
+
+
+@pytest.mark.real_redis
+@pytest.mark.rules("R6")
+def test_each_hash_is_written_atomically(sol, ofs, kata_redis, rng):
+    """Watching the server (MONITOR) while materialize replaces stored rows: every hash's
+    fields and expiry are written inside one MULTI/EXEC transaction or one script call, never
+    as commands another client could run between."""
+    kr, ttl, now = kata_redis, 6 * 3600.0, now_for(ofs, rng)
+    entities = ofs.int_ids(rng, 30)
+    v = view(sol, ttl=ttl)
+    first = ofs.make_source(rng, entities, now - 600.0, ttl, FEATURES, expired=0.0, future=0.0)
+    sol.materialize(kr.client, kr.prefix, v, first, now - 600.0)
+    newer = ofs.make_source(rng, entities, now, ttl, FEATURES, expired=0.0, future=0.0)
+    newer["event_timestamp"] = now - 1.0  # newer than every stored row: all replaced
+    newer["created_timestamp"] = now
+    events: list = []
+    ready = threading.Event()
+    stop = f"kata-monitor-{int(rng.integers(10**9))}"
+    watcher = threading.Thread(target=_monitor, args=(kr.new_client(), stop, events, ready),
+                               daemon=True)  # fmt: skip
+    watcher.start()
+    assert ready.wait(10), "could not start MONITOR on the Redis server"
+    time.sleep(0.05)
+    sol.materialize(kr.client, kr.prefix, v, newer, now)
+    kr.client.echo(stop)
+    watcher.join(10)
+    unit, units, in_multi = 0, {}, False  # key -> {unit: set of commands}
+    for kind, words in events:
+        name = words[0].upper() if words else ""
+        if kind == "lua":
+            pass  # a command run by the script of the current unit
+        elif name == "MULTI":
+            unit, in_multi = unit + 1, True
+        elif name in ("EXEC", "DISCARD"):
+            in_multi = False
+        elif not in_multi:
+            unit += 1  # a command on its own (or a script call, whose commands follow)
+        if name in _WRITES and len(words) > 1 and words[1].startswith(kr.prefix):
+            units.setdefault(words[1], {}).setdefault(unit, set()).add(name)
+    problems = []
+    for key, by_unit in units.items():
+        if len(by_unit) > 1:
+            steps = " then ".join("+".join(sorted(c)) for _, c in sorted(by_unit.items()))
+            problems.append(f"{key} written in {len(by_unit)} separate steps ({steps})")
+        elif not (next(iter(by_unit.values())) & _EXPIRES):
+            problems.append(f"{key} written without its expiry")
+    missing = [e for e in entities if f"{kr.prefix}user_stats:{e}" not in units]
+    assert not missing, (
+        f"materialize of rows newer than every stored one did not write {len(missing)} of "
+        f"{len(entities)} hashes (R4), or wrote them in a way MONITOR does not show"
+    )
+    assert not problems, (
+        f"materialize replaced {len(units)} stored rows; {len(problems)} not in one atomic "
+        f"step, e.g. {problems[0]}. R6: each hash's fields and expiry are written in one "
+        f"MULTI/EXEC transaction or one script, so a concurrent reader never sees it missing, "
+        f"half-written or without its expiry"
+    )

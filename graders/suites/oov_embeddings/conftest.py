@@ -1,16 +1,10 @@
-"""Fixtures of the oov_embeddings hidden suite: the modules, random item ids, and a runner that
-computes buckets and embeddings in a separate Python process with a chosen PYTHONHASHSEED."""
+"""Fixtures of the oov_embeddings hidden suite: random item ids, and further contestant
+sandboxes started with a chosen PYTHONHASHSEED (each a fresh Python process running the
+submitted module)."""
 
-import json
-import os
 import string
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-import graders
 
 
 @pytest.fixture
@@ -28,64 +22,28 @@ def random_ids(rng):
     return make
 
 
-CHILD = r"""
-import json, sys
-kit, workdir, module = sys.argv[1], sys.argv[2], sys.argv[3]
-sys.path.insert(0, workdir)
-sys.path.append(kit)
-from graders.harness import guard
-guard.install([])
-import torch
-mod = __import__(module)
-job = json.loads(sys.stdin.read())
-if job.get("traffic"):
-    mod.bucket_ids(job["traffic"], job["num_buckets"], seed=job["seed"])
-if job.get("reverse"):
-    buckets = mod.bucket_ids(job["ids"][::-1], job["num_buckets"], seed=job["seed"]).tolist()[::-1]
-else:
-    buckets = mod.bucket_ids(job["ids"], job["num_buckets"], seed=job["seed"]).tolist()
-torch.manual_seed(job["torch_seed"])
-emb = mod.OOVEmbedding(*job["tables"], seed=job["seed"])
-with torch.no_grad():
-    out = emb.embed(job["ids"], torch.tensor(job["categories"]), torch.tensor(job["in_window"]))
-print(json.dumps({"buckets": buckets, "embed": out.tolist()}))
-"""
-
-
 @pytest.fixture
-def run_in_process(sol):
-    """``run_in_process(job, hash_seeds)``: start one Python process per PYTHONHASHSEED (``job``
-    one dict for all, or a list with one per process), each importing the submitted module from
-    the working folder, and return their JSON results: the buckets of ``job["ids"]`` (after
-    hashing ``job["traffic"]`` first, in reverse order if ``job["reverse"]``) and embed()."""
-    workdir = str(Path(sol.__file__).resolve().parent)
-    kit = str(Path(graders.__file__).resolve().parent.parent)
+def fresh_processes(kata_session, sol):
+    """``fresh_processes(hash_seeds)``: one new contestant sandbox per PYTHONHASHSEED, started
+    together; returns ``[(module, inside), ...]`` (the submitted module and the suite's drivers
+    in that process). They are stopped when the test ends."""
+    boxes = []
 
-    def run(job: dict | list[dict], hash_seeds: list[int]) -> list[dict]:
-        jobs = job if isinstance(job, list) else [job] * len(hash_seeds)
-        procs = []
-        for hs in hash_seeds:
-            env = dict(os.environ, PYTHONHASHSEED=str(hs))
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-c", CHILD, kit, workdir, sol.__name__],
-                    cwd=workdir,
-                    env=env,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )  # fmt: skip
-            )
-        results = []
-        for hs, proc, one in zip(hash_seeds, procs, jobs, strict=True):
-            out, err = proc.communicate(json.dumps(one), timeout=150)
-            if proc.returncode != 0:
+    def start(hash_seeds: list[int]) -> list[tuple]:
+        new = [kata_session.spawn(env={"PYTHONHASHSEED": str(hs)}) for hs in hash_seeds]
+        boxes.extend(new)
+        out = []
+        for hs, box in zip(hash_seeds, new, strict=True):
+            try:
+                module = box.endpoint.root(sol.__name__)
+            except Exception as exc:  # noqa: BLE001 - reported as the test's failure
                 raise AssertionError(
-                    f"the submitted module failed in a fresh process (PYTHONHASHSEED={hs}): "
-                    f"{err.strip()[-1500:]}"
-                )
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
+                    f"importing the submitted module failed in a fresh process "
+                    f"(PYTHONHASHSEED={hs}): {type(exc).__name__}: {exc}"
+                ) from None
+            out.append((module, box.endpoint.root("inside")))
+        return out
 
-    return run
+    yield start
+    for box in boxes:
+        box.stop()

@@ -1,8 +1,9 @@
-"""Hidden performance gate of oov_embeddings (a ratio in one process, graders.perf).
+"""Hidden performance gate of oov_embeddings (a ratio measured by the judge, graders.perf).
 
 forward on 10**5 hashed ids (the statement's target is 10**6 per batch; 10**5 keeps one call
-near 10 ms here) within 3x the reference. The answer is checked against the quotient-remainder
-formula first, and every timed call gets fresh buckets, categories and window flags.
+near 10 ms) within 3x a plain vectorised forward (the suite's baseline.py, same tables). The
+answer is checked against that baseline first and on a random call of every timed block; every
+timed call gets fresh buckets, categories and window flags.
 """
 
 import pytest
@@ -12,12 +13,12 @@ N, Q, R, CATS, DIM = 100_000, 1024, 1024, 1000, 16
 
 
 @pytest.mark.perf
-def test_forward_vectorised(sol, ref, perf, kata_seed, torch_gen):
-    """forward(10**5 buckets) runs within 3x the reference's time (same tables)."""
-    torch.manual_seed(kata_seed)
+@pytest.mark.rules("R13")
+def test_forward_vectorised(sol, baseline, perf, torch_gen):
+    """forward(10**5 buckets) runs within 3x a plain vectorised forward (same tables)."""
     mine = sol.OOVEmbedding(Q, R, CATS, DIM)
-    theirs = ref.OOVEmbedding(Q, R, CATS, DIM)
-    theirs.load_state_dict(mine.state_dict())
+    plain = baseline.PlainOOV(Q, R, CATS, DIM)
+    plain.load_state_dict(mine.state_dict())
     pool = torch.randint(0, Q * R, (4 * N,), generator=torch_gen)
     cats_pool = torch.randint(-1, CATS, (4 * N,), generator=torch_gen)
     window_pool = torch.rand(4 * N, generator=torch_gen) < 0.9
@@ -27,14 +28,17 @@ def test_forward_vectorised(sol, ref, perf, kata_seed, torch_gen):
         return pool[start : start + N], cats_pool[start : start + N], window_pool[start : start + N]
 
     def check(got, want, args):
-        assert type(got) is torch.Tensor and got.shape == (N, DIM), f"forward returned {got!r:.80}"
+        assert type(got) is torch.Tensor and tuple(got.shape) == (N, DIM), (
+            f"forward(10**5 ids) returned {type(got).__name__} {tuple(getattr(got, 'shape', ()))}"
+            f"; R13 counts only right answers: (N, dim)"
+        )
         assert torch.equal(got.detach(), want.detach()), (
-            "forward differs from the quotient-remainder formula"
+            "forward(10**5 ids) differs from the quotient-remainder formula with the category "
+            "fallback (R8, R9); R13 counts only right answers"
         )
 
-    with torch.no_grad():
-        perf.compare(
-            mine, theirs, make, bound=3.0, check=check,
-            what="forward time / reference time (10**5 ids, Q = R = 1024, dim 16)",
-            hint="gather whole tensors: quotient(h // R) * remainder(h % R), torch.where for the fallback; no loop over items",
-        )  # fmt: skip
+    perf.compare(
+        mine, plain, make, bound=3.0, check=check,
+        what="forward time / plain vectorised forward time (10**5 ids, Q = R = 1024, dim 16)",
+        hint="R13: forward must be vectorised over the batch",
+    )  # fmt: skip

@@ -40,3 +40,11 @@ def test_hash_cross_example():
     want = int.from_bytes(digest, "little") % 1000
     got = hash_cross(["country=US"], ["genre=drama"], 1000)
     assert got.dtype == np.int64 and got.tolist() == [want]
+
+
+def test_whole_number_latencies_may_be_floats():
+    """Latencies are whole numbers; stored as floats ([40.0]) they are accepted, 1.5 is not."""
+    sel = select_features([40.0, 60.0], [0.1, 0.2], [10.0], [1.0], [[0, 1]], 115)
+    assert sel.cost == 110 and sel.bases.tolist() == [0, 1]
+    with pytest.raises(ValueError):
+        select_features([40.5, 60.0], [0.1, 0.2], [10.0], [1.0], [[0, 1]], 115)
