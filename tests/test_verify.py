@@ -19,7 +19,7 @@ from graders.stress import record_status, stress_kata
 from graders.verify import verify_kata
 
 #: Runs of a stale kata's re-stress in CI (``kata stress`` writes records with 10 by default).
-STRESS_RUNS = int(os.environ.get("KATA_STRESS_RUNS", "2"))
+STRESS_RUNS = int(os.environ.get("KATA_STRESS_RUNS", "1"))
 
 
 @pytest.mark.slow
