@@ -1,9 +1,11 @@
-"""Fixtures of the robustness_eval hidden suite: the modules, an independent affine oracle (the
-rotation matrix from math, and a bilinear sampler with zero padding written in numpy), and a
-rotation-sensitive classifier on noise images."""
+"""Fixtures of the robustness_eval hidden suite: an independent affine oracle (the rotation
+matrix from math, and a bilinear sampler with zero padding written in numpy), and a
+rotation-sensitive classifier on noise images (its class lives in inside.py, so it can be sent
+into the sandbox)."""
 
 import math
 
+import inside as models
 import numpy as np
 import pytest
 import torch
@@ -45,18 +47,6 @@ def oracle_sample(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-class Linear(torch.nn.Module):
-    """A random linear classifier on flattened images: very sensitive to small rotations of
-    noise images."""
-
-    def __init__(self, pixels: int, classes: int, gen: torch.Generator):
-        super().__init__()
-        self.weight = torch.nn.Parameter(torch.randn(classes, pixels, generator=gen))
-
-    def forward(self, x):
-        return x.flatten(1) @ self.weight.T
-
-
 @pytest.fixture
 def sensitive_case(torch_gen):
     """``sensitive_case(n, size)`` -> (model, images, labels): noise images, a random linear
@@ -64,7 +54,7 @@ def sensitive_case(torch_gen):
 
     def make(n: int = 32, size: int = 12, channels: int = 1):
         images = torch.rand(n, channels, size, size, generator=torch_gen)
-        model = Linear(channels * size * size, 10, torch_gen)
+        model = models.Linear(channels * size * size, 10, torch_gen)
         with torch.no_grad():
             labels = model(images).argmax(dim=1)
         return model, images, labels
