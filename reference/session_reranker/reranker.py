@@ -43,9 +43,13 @@ class SessionReranker:
         if half_life_s <= 0:
             raise ValueError("half_life_s must be positive")
         self._weight = _finite_number(weight, "weight")
-        self._lateness = _finite_number(max_lateness_s, "max_lateness_s")
-        if self._lateness < 0:
-            raise ValueError("max_lateness_s must be >= 0")
+        if isinstance(max_lateness_s, bool) or not isinstance(
+            max_lateness_s, (int, float, np.integer, np.floating)
+        ):
+            raise ValueError(f"max_lateness_s must be a number, got {max_lateness_s!r}")
+        self._lateness = float(max_lateness_s)  # +inf: every late click is accepted
+        if not self._lateness >= 0:
+            raise ValueError("max_lateness_s must be >= 0 (not NaN)")
         self._dim = dim
         self._rate = math.log(2.0) / half_life_s
         self._sum = np.zeros(dim, dtype=np.float64)  # intent at time self._latest

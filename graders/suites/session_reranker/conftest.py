@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from graders.checks import assert_array
+
 
 class BruteSession:
     """The statement's definitions written out: keep every accepted click, sum at query time."""
@@ -33,3 +35,24 @@ class BruteSession:
 def brute():
     """``brute(half_life_s, max_lateness_s)``: a :class:`BruteSession`."""
     return BruteSession
+
+
+def _close(got, want, what: str, rule: str) -> None:
+    """``got`` is a float64 ndarray of ``want``'s shape, within tolerance; else fail naming
+    ``rule``."""
+    try:
+        assert_array(got, np.asarray(want, dtype=np.float64), what=what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {rule}") from None
+
+
+@pytest.fixture(scope="session")
+def close():
+    """``close(got, want, what, rule)``: the array check, its message naming the rule."""
+    return _close
+
+
+@pytest.fixture(scope="module")
+def drive(inside, sol):
+    """The suite's drivers (inside.py) in the candidate's sandbox."""
+    return inside(sol)
