@@ -13,6 +13,7 @@ def _keys(rng, n):
     return [f"k{int(v)}" for v in rng.choice(10**6, size=n, replace=False)]
 
 
+@pytest.mark.rules("R1", "R2")
 def test_invalidate_makes_every_entry_stale(sol, vk, rng):
     """After invalidate(), every key is loaded again from the new model, once, then hit."""
     model = vk.VersionedModel()
@@ -22,23 +23,29 @@ def test_invalidate_makes_every_entry_stale(sol, vk, rng):
         assert cache.get(k) == (k, 0)
     for round_ in range(1, 4):
         model.version = round_
-        assert cache.invalidate() == round_ and cache.generation == round_
+        got_gen = (cache.invalidate(), cache.generation)
+        assert got_gen == (round_, round_), (
+            f"invalidate() #{round_} returned {got_gen[0]!r} and generation is then "
+            f"{got_gen[1]!r}; R1: both are {round_}"
+        )
         model.calls.clear()
         for k in keys:
             got = cache.get(k)
             assert got == (k, round_), (
                 f"after invalidate() #{round_}, get({k!r}) returned {got!r}, a prediction of "
-                f"model version {got[1] if isinstance(got, tuple) else '?'}; every entry from "
-                f"before the invalidation is stale"
+                f"model version {got[1] if isinstance(got, tuple) else '?'}; R2: every entry "
+                f"from before the invalidation is stale"
             )
         for k in keys:
             cache.get(k)
         assert sorted(model.calls) == sorted(keys), (
             f"after invalidate() #{round_}, 2 gets of each of 200 keys made {len(model.calls)} "
-            f"loader calls; expected exactly one per key (stale entries reloaded once, then hit)"
+            f"loader calls; expected exactly one per key (R2: stale entries reloaded once, then "
+            f"hit)"
         )
 
 
+@pytest.mark.rules("R3")
 def test_load_in_progress_across_invalidation(sol, vk, rng):
     """A load that started before invalidate() is not stored, and a get after the
     invalidation does not wait for it: it loads again from the new model."""
@@ -69,20 +76,26 @@ def test_load_in_progress_across_invalidation(sol, vk, rng):
         f"get({key!r}) right after invalidate(), while a load started before it was still "
         f"running, returned {out.get('new')!r}"
         + ("" if new_done else " only after that old load finished")
-        + f"; expected {(key, 1)!r} from a fresh load: a load started before the invalidation "
-        f"belongs to the old model and must not be shared with later callers"
+        + f"; expected {(key, 1)!r} from a fresh load: R3, a load started before the "
+        f"invalidation belongs to the old model and is not shared with later callers"
     )
-    assert out.get("old") == (key, 0), f"the caller of the old load got {out.get('old')!r}"
+    assert out.get("old") == (key, 0), (
+        f"the caller of the old load got {out.get('old')!r}; R3: the callers of a load get its "
+        f"result"
+    )
     model.calls.clear()
     got = cache.get(key)
     assert got == (key, 1), (
         f"after the old load finished, get({key!r}) returned {got!r}; the old model's result "
-        f"was written back over the new one (a load started before invalidate() must not be "
+        f"was written back over the new one (R3: a load started before invalidate() is not "
         f"stored)"
     )
-    assert model.calls == [], f"the new prediction was not cached (loader calls {model.calls})"
+    assert model.calls == [], (
+        f"the new prediction was not cached ({len(model.calls)} loader call(s) on the next get)"
+    )
 
 
+@pytest.mark.rules("R7")
 def test_concurrent_misses_share_one_load(sol, vk, rng):
     """8 threads miss the same key while its load is slow: the loader runs once and all get
     its result."""
@@ -111,12 +124,13 @@ def test_concurrent_misses_share_one_load(sol, vk, rng):
         t.join(10)
     assert len(results) == 8, f"only {len(results)} of 8 concurrent gets returned"
     assert model.calls == [key], (
-        f"8 concurrent gets of one missing key made {len(model.calls)} loader calls; concurrent "
-        f"misses must share one load (single flight), or a popular key stampedes the model"
+        f"8 concurrent gets of one missing key made {len(model.calls)} loader calls; R7: "
+        f"concurrent misses of one key share one load"
     )
     assert all(r == (key, 0) for r in results)
 
 
+@pytest.mark.rules("R8")
 def test_loader_error_reaches_waiters_and_is_not_cached(sol, vk, rng):
     """A loader exception is raised by the loading get and by every get waiting for it;
     nothing is stored, so the next get loads again."""
@@ -146,17 +160,22 @@ def test_loader_error_reaches_waiters_and_is_not_cached(sol, vk, rng):
     ta.join(10)
     tb.join(10)
     assert not ta.is_alive() and not tb.is_alive(), (
-        "a get waiting for a load that raised never returned: wake every waiter with the error"
+        "a get waiting for a load that raised never returned (R8: every waiter raises the "
+        "loader's exception)"
     )
     for name in "AB":
         assert isinstance(errors.get(name), vk.LoadError), (
-            f"caller {name} ended with {errors.get(name)!r}; expected the loader's LoadError"
+            f"caller {name} ended with {errors.get(name)!r}; R8: the loader's LoadError expected"
         )
     model.poison.clear()
-    assert cache.get(key) == (key, 0)
-    assert model.calls.count(key) >= 2, "the failed load was cached instead of retried"
+    got = cache.get(key)
+    assert got == (key, 0) and model.calls.count(key) >= 2, (
+        f"the get after a failed load returned {got!r}; R8: nothing is stored, the next get "
+        f"loads again"
+    )
 
 
+@pytest.mark.rules("R4")
 def test_ttl_boundary_and_no_refresh(sol, vk, rng):
     """An entry is a hit until exactly ttl_s after it was stored, then reloaded; hits do not
     extend its life."""
@@ -176,11 +195,12 @@ def test_ttl_boundary_and_no_refresh(sol, vk, rng):
     bad = [(t, got, want) for t, got, want in expect if got != want]
     assert not bad, (
         f"PredictionCache(ttl_s={ttl}): (time since first get, loads, expected loads) = {bad}. "
-        f"An entry stored at t is served while clock() < t + ttl_s and reloaded from "
+        f"R4: an entry stored at t is served while clock() < t + ttl_s and reloaded from "
         f"t + ttl_s on; hits do not extend it"
     )
 
 
+@pytest.mark.rules("R6")
 def test_lru_eviction_matches_oracle(sol, vk, rng):
     """Random reads over more keys than the capacity, with expiries and invalidations: every
     loader call matches the LRU/TTL/generation rules."""
@@ -208,12 +228,12 @@ def test_lru_eviction_matches_oracle(sol, vk, rng):
         assert loaded == want, (
             f"PredictionCache(capacity={capacity}, ttl_s={ttl}): read #{i} of {key!r} "
             f"{'called' if loaded else 'did not call'} the loader; the rules say it "
-            f"{'must' if want else 'must not'}. Eviction is least recently used: a hit makes "
-            f"the entry the most recent"
+            f"{'must' if want else 'must not'} (R6: least recently used eviction; R4, R2)"
         )
         assert got == (key, model.version), f"read #{i} of {key!r} returned {got!r}"
 
 
+@pytest.mark.rules("R2")
 def test_threads_never_serve_stale_predictions(sol, vk, rng):
     """8 threads read random keys while deployments happen: no get that started after an
     invalidate() returns an older model's prediction, and every result is for its key."""
@@ -232,7 +252,11 @@ def test_threads_never_serve_stale_predictions(sol, vk, rng):
             i += 7
             with deploy_lock:
                 live = model.version
-            got = cache.get(key)
+            try:
+                got = cache.get(key)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                problems.append((key, f"{type(exc).__name__}: {exc}", live))
+                continue
             if got[0] != key or got[1] < live:
                 problems.append((key, got, live))
 
@@ -249,17 +273,95 @@ def test_threads_never_serve_stale_predictions(sol, vk, rng):
         t.join(10)
     assert not problems, (
         f"{len(problems)} gets returned a prediction older than the model live when they "
-        f"started, or for another key, e.g. (key, result, live version) = {problems[:3]}"
+        f"started, or for another key, or raised, e.g. (key, result, live version) = "
+        f"{problems[:3]} (R2, with 8 threads reading while deployments happen)"
     )
 
 
+@pytest.mark.rules("R10")
 @pytest.mark.parametrize(
     ("capacity", "ttl"),
-    [(0, 1.0), (2.0, 1.0), (True, 1.0), (4, 0.0), (4, -1.0), (4, float("nan"))],
-    ids=["cap0", "capfloat", "capbool", "ttl0", "ttlneg", "ttlnan"],
+    [(0, 1.0), (2.0, 1.0), (True, 1.0), (4, 0.0), (4, -1.0), (4, float("nan")), (4, True)],
+    ids=["cap0", "capfloat", "capbool", "ttl0", "ttlneg", "ttlnan", "ttlbool"],
 )
 def test_bad_arguments(sol, vk, capacity, ttl):
     """capacity must be an int >= 1 and ttl_s > 0 (ValueError)."""
     with pytest.raises(ValueError):
         sol.PredictionCache(vk.VersionedModel().predict, capacity, ttl, ManualClock())
-        pytest.fail(f"PredictionCache(loader, {capacity!r}, {ttl!r}) did not raise ValueError")
+        pytest.fail(
+            f"PredictionCache(loader, {capacity!r}, {ttl!r}) did not raise ValueError (R10)"
+        )
+
+
+@pytest.mark.rules("R5")
+def test_stored_time_is_when_the_loader_returns(sol, vk, rng):
+    """A load that takes time (the clock moves while the loader runs): the entry's TTL counts
+    from the moment the loader returned, not from the get that started the load."""
+    ttl = int(rng.integers(64, 1024)) / 64  # s, exact
+    load_time = ttl * 3 / 4
+    tick = 1 / 1024
+    key = _keys(rng, 1)[0]
+    clock = ManualClock(1000.0)
+    model = vk.VersionedModel()
+
+    def slow_loader(k):
+        clock.advance(load_time)  # the load takes load_time on the cache's clock
+        return model.predict(k)
+
+    cache = sol.PredictionCache(slow_loader, 100, ttl, clock)
+    cache.get(key)  # starts at 1000, returns (and stores) at 1000 + load_time
+    seen = []
+    for at in (ttl - tick, ttl + load_time / 2, ttl + load_time - tick, ttl + load_time):
+        clock.advance(1000.0 + at - clock())
+        before = len(model.calls)
+        cache.get(key)
+        seen.append((at, len(model.calls) - before))
+        if seen[-1][1]:
+            break
+    want = [(ttl - tick, 0), (ttl + load_time / 2, 0), (ttl + load_time - tick, 0),
+            (ttl + load_time, 1)]  # fmt: skip
+    if seen != want:
+        raise AssertionError(
+            f"PredictionCache(ttl_s={ttl}) whose loader took {load_time} s of the cache's clock "
+            f"(first get at time 0): (time of a later get, loader calls) = {seen}. R5: the "
+            f"entry's stored time is the clock's reading when the loader returns"
+        )
+
+
+@pytest.mark.rules("R9")
+def test_no_lock_held_while_loading(sol, vk, rng):
+    """While one key's load is in progress (the loader blocked), a hit on a second key, a
+    miss (and load) of a third key, and invalidate() all return at once."""
+    slow, cached, other = _keys(rng, 3)
+    model = vk.VersionedModel()
+    cache = sol.PredictionCache(model.predict, 100, 3600.0, ManualClock())
+    cache.get(cached)
+    gate, entered = threading.Event(), threading.Event()
+    model.gates[slow] = gate
+    model.entered[slow] = entered
+    loader = threading.Thread(target=cache.get, args=(slow,), daemon=True)
+    loader.start()
+    assert entered.wait(10), "the get of a missing key never called the loader"
+    done: dict = {}
+
+    def meanwhile():
+        done["hit"] = cache.get(cached)
+        done["miss"] = cache.get(other)
+        done["invalidate"] = cache.invalidate()
+
+    side = threading.Thread(target=meanwhile, daemon=True)
+    side.start()
+    side.join(3.0)
+    finished = dict(done)
+    gate.set()
+    loader.join(10)
+    side.join(10)
+    assert len(finished) == 3, (
+        f"while the loader of {slow!r} was running (blocked), a hit on another key, a miss of "
+        f"a third key and invalidate() did not all return within 3 s (only "
+        f"{sorted(finished) or 'none'} did); R9: hold no lock while the loader runs"
+    )
+    assert finished["hit"] == (cached, 0) and finished["miss"] == (other, 0), (
+        f"during another key's load, get({cached!r}) returned {finished['hit']!r} and "
+        f"get({other!r}) returned {finished['miss']!r}"
+    )

@@ -3,71 +3,70 @@ cached keys.
 
 graders.perf.Perf.scaling times a function many times on the same input, but an O(n)
 invalidation that clears the cache is O(n) only once per filled cache. So this gate times ONE
-invalidate() on a freshly filled cache at each size, small and large alternating, over 7
-rounds, and bounds the median ratio (a same-process ratio, like every gate).
+invalidate() on a freshly filled cache at each size (filled in the sandbox by inside.py, with
+the sandbox's garbage collector paused), small and large alternating, over 7 rounds, with the
+judge's clock (the sandbox's side of the call only), and bounds the median ratio.
 """
 
-import gc
 import statistics
-import time
 
 import pytest
 
-from graders.clocks import ManualClock
+from graders.bridge.endpoint import timing
 
 SMALL, LARGE = 1_000, 100_000
-ROUNDS = 5
-BOUND = 20.0
+ROUNDS = 7
+BOUND = 5.0
 
 
-def _filled(sol, n, offset):
-    cache = sol.PredictionCache(lambda k: k * 2 + 1, n, float("inf"), ManualClock())
-    for k in range(offset, offset + n):
-        cache.get(k)
-    return cache
+def _time_invalidate(driver) -> float:
+    """The judge's time of one remote invalidate() of the kept cache (the sandbox's side)."""
+    with timing() as scope:
+        driver.invalidate()
+    return scope.elapsed
 
 
-def _time_invalidate(cache) -> float:
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        cache.invalidate()
-        return time.perf_counter() - start
-    finally:
-        gc.enable()
-
-
-@pytest.mark.perf
-def test_invalidate_time_independent_of_key_count(sol, rng, record_property):
-    """One invalidate() on a cache of 10^5 keys takes at most 20x one on 10^3 keys (median of
-    5 alternating rounds, each on freshly filled caches)."""
+def _measure(driver, rng) -> tuple[list, list, list]:
+    """ROUNDS rounds of one invalidate() per size: the ratios and the times."""
     ratios, smalls, larges = [], [], []
     for r in range(ROUNDS):
         offset = int(rng.integers(0, 10**6))
-        small, large = _filled(sol, SMALL, offset), _filled(sol, LARGE, offset)
-        if r % 2:
-            t_large, t_small = _time_invalidate(large), _time_invalidate(small)
-        else:
-            t_small, t_large = _time_invalidate(small), _time_invalidate(large)
-        probe = offset + 3
-        assert large.get(probe) == probe * 2 + 1 and small.generation == 1, (
-            "after invalidate() the cache must still answer (generation 1)"
-        )
-        smalls.append(t_small)
-        larges.append(t_large)
-        ratios.append(t_large / max(t_small, 1e-7))
-        del small, large
+        times = {}
+        for n in (LARGE, SMALL) if r % 2 else (SMALL, LARGE):
+            driver.fill(n, offset)
+            times[n] = _time_invalidate(driver)
+            probe = offset + 3
+            got, gen = driver.probe(probe)
+            driver.drop()
+            assert got == probe * 2 + 1 and gen == 1, (
+                f"after one invalidate() on a cache of {n} keys, get({probe}) returned {got!r} "
+                f"and generation is {gen!r} (R1, R2: 1 and the loader's value expected)"
+            )
+        smalls.append(times[SMALL])
+        larges.append(times[LARGE])
+        ratios.append(times[LARGE] / max(times[SMALL], 1e-7))
+    return ratios, smalls, larges
+
+
+@pytest.mark.perf
+@pytest.mark.rules("R11")
+def test_invalidate_time_independent_of_key_count(sol, inside, rng, record_property):
+    """One invalidate() on a cache of 10^5 keys takes at most 5x one on 10^3 keys (median of
+    7 alternating rounds, each on freshly filled caches)."""
+    driver = inside(sol)
+    ratios, smalls, larges = _measure(driver, rng)
+    ratio = statistics.median(ratios)
+    if ratio > BOUND:  # a failure must be confirmed by a second, independent measurement
+        ratios, smalls, larges = _measure(driver, rng)
     ratio = statistics.median(ratios)
     record_property(
         "perf",
         {"ratio": round(ratio, 4), "bound": BOUND, "rounds": ROUNDS,
-         "what": "time of invalidate() on 10^5 keys / on 10^3 keys"},
+         "what": "time of invalidate() on 10^5 keys / on 10^3 keys (R11)"},
     )  # fmt: skip
     assert ratio <= BOUND, (
         f"invalidate() on 10^5 cached keys took {statistics.median(larges) * 1e6:.1f} us, on "
         f"10^3 keys {statistics.median(smalls) * 1e6:.1f} us: ratio {ratio:.1f}x, bound "
-        f"{BOUND:.0f}x (median of {ROUNDS} rounds). Invalidation must not touch every key: "
-        f"keep a generation counter, record each entry's generation, and treat entries of older "
-        f"generations as misses when they are read"
+        f"{BOUND:.0f}x (median of {ROUNDS} rounds). R11: invalidate() must take the same time "
+        f"whatever the number of cached keys"
     )
