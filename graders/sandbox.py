@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -303,6 +304,7 @@ class Sandbox:
             judge_end, role="judge", name=spec.label,
             max_bytes=max(256, spec.memory_mb) * 2**20, service_encoder=_service_encoder,
         )  # fmt: skip
+        self.endpoint.before_request = self._thaw_for_call
         self.started = time.monotonic()
         self._watch = threading.Thread(
             target=self._watchdog, daemon=True, name=f"watch-{spec.label}"
@@ -506,6 +508,15 @@ class Sandbox:
                 ):
                     return
                 time.sleep(0.001)
+
+    def _thaw_for_call(self) -> Callable[[], None] | None:
+        """A call into a frozen sandbox (say, an input built in the baseline's sandbox while the
+        candidate's side is timed) thaws it for the call; the returned callable freezes it
+        again after the reply."""
+        if not self._frozen:
+            return None
+        self.thaw()
+        return self.freeze
 
     def thaw(self) -> None:
         """Resume every process of the sandbox (SIGCONT)."""

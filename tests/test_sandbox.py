@@ -253,6 +253,18 @@ def test_freeze_stops_everything(box):
     assert p.count() == 2
 
 
+def test_a_call_into_a_frozen_sandbox_thaws_it_for_the_call(box):
+    """A gate's input built in the other side's sandbox while it is frozen (the candidate's
+    side being timed) is answered, not a deadlock; the sandbox is frozen again after."""
+    p = probe(box)
+    p.count()
+    box.freeze()
+    assert p.count() == 2
+    assert {pr.status() for pr in box.processes()} == {psutil.STATUS_STOPPED}
+    box.thaw()
+    assert p.count() == 3
+
+
 def test_forbidden_names_raise_in_the_contestant(probe_file, tmp_path):
     """A name the kata forbids (here numpy.sum) raises inside the contestant's sandbox, with
     a message saying why."""

@@ -222,6 +222,9 @@ class Endpoint:
         self.closed = False
         self.close_reason = ""
         self.broken = ""
+        #: Called before each request; may return a callable to run after its reply (the
+        #: judge's sandbox thaws a frozen contestant for the call, then freezes it again).
+        self.before_request: Callable[[], Callable[[], None] | None] | None = None
         judge = role == "judge"
         self.codec = Codec(
             exporter=self._export, resolver=self._resolve, proxy_check=self._peer_ref,
@@ -265,9 +268,10 @@ class Endpoint:
         flags = (F_HOLD | F_NOWB) if scope is not None else 0
         rid = next(self._ids)
         data, buffers = self.codec.encode(payload)
-        self._flush()
-        self._send([REQ, rid, key, op, target, data, flags], buffers)
+        resume = self.before_request() if self.before_request is not None else None
         try:
+            self._flush()
+            self._send([REQ, rid, key, op, target, data, flags], buffers)
             item = self._await_reply(inbox, rid, scope)
         except BaseException as exc:
             if not isinstance(exc, (PeerClosed, ProtocolViolation)):
@@ -276,6 +280,9 @@ class Endpoint:
                     f"({type(exc).__name__}); it must be restarted"
                 )
             raise
+        finally:
+            if resume is not None:
+                resume()
         value = self.codec.decode(item.data, item.buffers)
         if not item.ok:
             if isinstance(value, BaseException):
