@@ -7,6 +7,7 @@ candidate reading the report learns where the bug is (KATA_SPEC section 2, hidde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -238,3 +239,28 @@ def assert_float_fields(
         assert_float(g, what=f"{what}.{name}")
         if not math.isclose(g, float(e), rel_tol=rel_tol, abs_tol=abs_tol):
             raise AssertionError(f"{what} returned {name}={g!r}, expected {float(e)!r}. {hint}")
+
+
+def assert_raises_value_error(call: Callable[[], Any], what: str, rule: str) -> None:
+    """``call()`` must raise ``ValueError`` (the statements' error for bad input).
+
+    Args:
+        call: a no-argument callable making the candidate's call.
+        what: the call as the candidate should read it (``"cosine_betas(T=0)"``).
+        rule: the statement's rule it breaks (``"R1"``), named in the failure.
+
+    Raises:
+        AssertionError: ``call`` raised another exception (named, with its message) or
+            returned (what it returned, shortened).
+    """
+    try:
+        out = call()
+    except ValueError:
+        return
+    except Exception as exc:  # noqa: BLE001 - reported to the candidate
+        raise AssertionError(
+            f"{what} raised {type(exc).__name__}: {exc}; {rule}: ValueError"
+        ) from None
+    shown = describe(out)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    raise AssertionError(f"{what} returned {shown} instead of raising ValueError; {rule}")

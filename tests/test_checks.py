@@ -78,3 +78,26 @@ def test_nan_against_infinity_and_shape():
         assert_array(np.array([np.nan, 1.0]), e, what="f()")
     with pytest.raises(AssertionError, match="shape"):
         assert_array(np.array([np.inf]), e, what="f()")
+
+
+def test_assert_raises_value_error_passes_only_on_value_error():
+    """The shared bad-input check: a ValueError passes; another exception or a return fails,
+    naming the call, what happened and the rule."""
+    from graders.checks import assert_raises_value_error
+
+    def bad():
+        raise ValueError("T must be positive")
+
+    assert_raises_value_error(bad, "f(T=0)", "R1")
+
+    def wrong_type():
+        raise TypeError("nope")
+
+    with pytest.raises(AssertionError, match=r"f\(T=0\) raised TypeError: nope; R1: ValueError"):
+        assert_raises_value_error(wrong_type, "f(T=0)", "R1")
+    with pytest.raises(
+        AssertionError, match=r"f\(T=0\) returned 3 instead of raising ValueError; R2"
+    ):
+        assert_raises_value_error(lambda: 3, "f(T=0)", "R2")
+    with pytest.raises(AssertionError, match=r"returned 'x+\.\.\. instead"):
+        assert_raises_value_error(lambda: "x" * 500, "f()", "R2")
