@@ -14,21 +14,11 @@ import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from graders.checks import assert_tensor
+from graders.checks import assert_raises_value_error, assert_tensor
 
 
 def _raises(what, call, rule):
-    try:
-        out = call()
-    except ValueError:
-        return
-    except Exception as exc:  # noqa: BLE001
-        raise AssertionError(
-            f"{what} raised {type(exc).__name__}: {exc}; {rule}: ValueError"
-        ) from None
-    raise AssertionError(
-        f"{what} returned {type(out).__name__} instead of raising ValueError; {rule}"
-    )
+    assert_raises_value_error(call, what, rule)
 
 
 def _picks(out, k, call):

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
+from graders.checks import assert_raises_value_error
+
 BUDGET_HINT = (
     "R3: the budget is per window: the link only carries budget_bytes in each window, and "
     "bytes not used in one window do not carry over to the next."
@@ -23,15 +25,7 @@ OPTIMAL_HINT = (
 )
 
 
-def _raises(call, what: str, rule: str) -> None:
-    """``call()`` raises ValueError; else fail naming what it did and the rule."""
-    try:
-        got = call()
-    except ValueError:
-        return
-    except Exception as exc:  # noqa: BLE001 - reported
-        raise AssertionError(f"{what} raised {type(exc).__name__}; {rule}: ValueError") from None
-    raise AssertionError(f"{what} returned {type(got).__name__}; {rule}: ValueError")
+_raises = assert_raises_value_error  # (call, what, rule)
 
 
 def _windows(t, window_ms):

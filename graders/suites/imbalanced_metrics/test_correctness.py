@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy.stats import mannwhitneyu
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from graders.checks import assert_float
+from graders.checks import assert_float, assert_raises_value_error
 
 
 def _close(got, expected, what, rule, tol=1e-9):
@@ -29,15 +29,7 @@ def _close(got, expected, what, rule, tol=1e-9):
 
 
 def _raises(what, call, rule="R1"):
-    try:
-        out = call()
-    except ValueError:
-        return
-    except Exception as exc:  # noqa: BLE001
-        raise AssertionError(
-            f"{what} raised {type(exc).__name__}: {exc}; {rule}: ValueError"
-        ) from None
-    raise AssertionError(f"{what} returned {out!r} instead of raising ValueError; {rule}")
+    assert_raises_value_error(call, what, rule)
 
 
 def _brute_auc(y, s):
@@ -423,10 +415,10 @@ def test_metric_specific_errors(sol, smooth_sample, rng):
 
 
 @pytest.mark.rules("R2")
-def test_inputs_not_modified(sol, inside, tied_sample, smooth_sample, rng):
+def test_inputs_not_modified(sol, tied_sample, smooth_sample, rng):
     """No function modifies its arguments (int and bool labels, bucketed and continuous
-    float64 scores with infinities), seen from here and from inside the submission's process
-    (values and order)."""
+    float64 scores with infinities; values and order): the bridge writes any in-place change
+    made in the submission's process back to the caller's arrays."""
     y1, s1 = tied_sample(rng, 500)
     y2, s2 = smooth_sample(rng, 500)
     s2[:2] = [np.inf, -np.inf]
@@ -436,9 +428,10 @@ def test_inputs_not_modified(sol, inside, tied_sample, smooth_sample, rng):
         y0, s0 = y.copy(), s.copy()
         changed = []
         for name, extra in calls:
-            if inside(sol).modified_arguments("metrics", name, [y, s, *extra]):
-                changed.append(name)
             getattr(sol, name)(y, s, *extra)
+            if not (np.array_equal(y, y0) and np.array_equal(s, s0)):
+                changed.append(name)
+                break
         sol.select_model(y, {"m": s}, 0.8)
         if changed or not (np.array_equal(y, y0) and np.array_equal(s, s0)):
             raise AssertionError(

@@ -13,20 +13,15 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
+from graders.checks import assert_raises_value_error
+
 SHARED_HINT = (
     "R2, R3: a base feature is computed once per request however many crosses use it, so its "
     "latency is paid once for the whole selection."
 )
 
 
-def _raises(call, what: str, rule: str) -> None:
-    try:
-        got = call()
-    except ValueError:
-        return
-    except Exception as exc:  # noqa: BLE001 - reported
-        raise AssertionError(f"{what} raised {type(exc).__name__}; {rule}: ValueError") from None
-    raise AssertionError(f"{what} returned {type(got).__name__}; {rule}: ValueError")
+_raises = assert_raises_value_error  # (call, what, rule)
 
 
 def _optimal(got_gain, best, what, hint=SHARED_HINT):

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
 
-from graders.checks import assert_float
+from graders.checks import assert_float, assert_raises_value_error
 
 R4 = (
     "R4: the rates must be production's: the validation set's class balance is not production's, "
@@ -29,15 +29,7 @@ R8 = "R8: among thresholds whose F1 equals the maximum up to rounding, the highe
 
 
 def _raises(what, call, rule):
-    try:
-        out = call()
-    except ValueError:
-        return
-    except Exception as exc:  # noqa: BLE001
-        raise AssertionError(
-            f"{what} raised {type(exc).__name__}: {exc}; {rule}: ValueError"
-        ) from None
-    raise AssertionError(f"{what} returned {out!r:.80} instead of raising ValueError; {rule}")
+    assert_raises_value_error(call, what, rule)
 
 
 def _oracle_rates(y, s, threshold, pi, weights):
@@ -272,18 +264,19 @@ def test_small_inputs_property(sol, importance_weights, data):
 
 
 @pytest.mark.rules("R3")
-def test_inputs_not_modified(sol, inside, rng, skewed_validation):
-    """Neither function modifies its arguments (values or order), seen from here and from inside
-    the submission's process."""
+def test_inputs_not_modified(sol, rng, skewed_validation):
+    """Neither function modifies its arguments (values or order): the bridge writes any in-place
+    change made in the submission's process back to the caller's arrays."""
     y, s = skewed_validation(rng, 300)
     y0, s0 = y.copy(), s.copy()
     threshold = float(np.median(s))
     changed = []
     for name, args in (("production_metrics", [y, s, threshold, 0.01]),
                        ("f1_optimal_threshold", [y, s, 0.01])):  # fmt: skip
-        if inside(sol).modified_arguments("prevalence", name, args):
-            changed.append(name)
         getattr(sol, name)(*args)
+        if not (np.array_equal(y, y0) and np.array_equal(s, s0)):
+            changed.append(name)
+            break
     if changed or not (np.array_equal(y, y0) and np.array_equal(s, s0)):
         raise AssertionError(
             f"{', '.join(changed) or 'a function'} changed the caller's labels or scores (their "

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
+from graders.checks import assert_raises_value_error
+
 OVERFLOW_HINT = (
     "R4: long sessions: weights that grow with the click time overflow (or lose every digit) "
     "once lam * (t - t_0) passes ~709, about 1000 half-lives."
@@ -181,14 +183,7 @@ def test_rerank_order_and_ties(sol, drive, rng):
     )
 
 
-def _raises(call, what: str, rule: str) -> None:
-    try:
-        got = call()
-    except ValueError:
-        return
-    except Exception as exc:  # noqa: BLE001 - reported
-        raise AssertionError(f"{what} raised {type(exc).__name__}; {rule}: ValueError") from None
-    raise AssertionError(f"{what} returned {type(got).__name__}; {rule}: ValueError")
+_raises = assert_raises_value_error  # (call, what, rule)
 
 
 @pytest.mark.rules("R1")

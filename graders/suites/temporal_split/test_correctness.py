@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from graders.checks import assert_raises_value_error
+
 R2 = (
     "R2: rows arrive in no particular order and windows are defined by each row's timestamp, "
     "not by its position; slicing positions puts future rows into training (look-ahead leakage)"
@@ -25,17 +27,7 @@ ALL = "R2-R6"
 
 
 def _raises(what, call, rule):
-    try:
-        out = call()
-    except ValueError:
-        return
-    except Exception as exc:  # noqa: BLE001
-        raise AssertionError(
-            f"{what} raised {type(exc).__name__}: {exc}; {rule}: ValueError"
-        ) from None
-    raise AssertionError(
-        f"{what} returned {type(out).__name__} instead of raising ValueError; {rule}"
-    )
+    assert_raises_value_error(call, what, rule)
 
 
 def _check_folds(got, expected, what, rule):
@@ -195,16 +187,13 @@ def test_bad_arguments_raise(sol):
 
 
 @pytest.mark.rules("R8")
-def test_inputs_not_modified(sol, inside, rng, shuffled_log):
-    """walk_forward_splits leaves its arrays untouched (values and order), seen from here and
-    from inside the submission's process."""
+def test_inputs_not_modified(sol, rng, shuffled_log):
+    """walk_forward_splits leaves its arrays untouched (values and order): the bridge writes
+    any in-place change made in the submission's process back to the caller's arrays."""
     t, u = shuffled_log(rng, 1000, 100)
     t0, u0 = t.copy(), u.copy()
     sol.walk_forward_splits(t, u, [50_000], 10_000, 10)
-    changed = inside(sol).modified_arguments(
-        "splits", "walk_forward_splits", [t, u, [50_000], 10_000, 10]
-    )
-    if changed or not (np.array_equal(t, t0) and np.array_equal(u, u0)):
+    if not (np.array_equal(t, t0) and np.array_equal(u, u0)):
         raise AssertionError(
             "walk_forward_splits(1000 shuffled rows, [50000], 10000, 10) changed the caller's "
             "timestamps or user_ids (their values or their order); R8: inputs are never modified"
