@@ -32,6 +32,11 @@ class Txn:
     lat: float
     lon: float
 
+    def row(self) -> tuple:
+        """The transaction as plain data (the sandbox's drivers build it there)."""
+        return (self.txn_id, self.user_id, self.merchant_id, self.amount, self.timestamp,
+                self.lat, self.lon)  # fmt: skip
+
     def build(self, module):
         """This transaction as ``module.Transaction``."""
         return module.Transaction(self.txn_id, self.user_id, self.merchant_id, self.amount,
@@ -132,16 +137,32 @@ def _same(got, want, rtol: float) -> bool:
     return isinstance(got, float) and abs(got - want) <= rtol * max(1.0, abs(want))
 
 
+FIELDS = ("txn_count_5m", "txn_count_30m", "txn_count_1h", "amount_1h", "avg_amount_1h",
+          "unique_merchants_24h", "distance_from_last_km", "hours_since_last",
+          "impossible_travel")  # fmt: skip
+RULE_OF = {"txn_count_5m": "R3", "txn_count_30m": "R3", "txn_count_1h": "R3",
+           "amount_1h": "R4", "avg_amount_1h": "R4", "unique_merchants_24h": "R5",
+           "distance_from_last_km": "R6", "hours_since_last": "R6",
+           "impossible_travel": "R7"}  # fmt: skip
+
+
 def check_features(got, want: dict, txn: Txn, what: str, hint: str = "", rtol=1e-9) -> None:
-    """``got`` (a VelocityFeatures) has exactly the oracle's fields: ints, floats within
-    ``rtol`` (1e-6 for distances), NaN where expected, bools."""
+    """``got`` (the tuple a driver returned, in FIELDS order, or an error) has exactly the
+    oracle's fields: ints, floats within ``rtol`` (1e-6 for distances), NaN where expected,
+    bools."""
+    call = f"record_transaction({txn.txn_id}, user {txn.user_id}, t={txn.timestamp!r})"
+    if got is None:
+        raise AssertionError(f"{what}: {call} was never made (an earlier call raised)")
+    if len(got) == 3 and got[0] == "error":
+        raise AssertionError(f"{what}: {call} raised {got[1]}: {got[2]}")
+    got = dict(zip(FIELDS, got, strict=True))
     for name, value in want.items():
-        g = getattr(got, name, "<missing>")
+        g = got.get(name, "<missing>")
         tol = 1e-6 if name == "distance_from_last_km" else rtol
         if not _same(g, value, tol):
             raise AssertionError(
-                f"{what}: record_transaction({txn.txn_id}, user {txn.user_id}, t={txn.timestamp!r}) "
-                f"returned {name}={g!r}, expected {value!r}" + (f". {hint}" if hint else "")
+                f"{what}: {call} returned {name}={g!r}, expected {value!r}"
+                + (f". {hint}" if hint else f" ({RULE_OF[name]})")
             )
 
 
@@ -151,5 +172,5 @@ def fv():
     return SimpleNamespace(
         T0=T0, CITIES=CITIES, Txn=Txn, quarter=quarter, chord_km=chord_km,
         make_events=make_events, arrival_order=arrival_order, oracle=oracle,
-        check_features=check_features,
+        check_features=check_features, FIELDS=FIELDS,
     )  # fmt: skip
