@@ -315,12 +315,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for kata in katas:
             with out.status(f"verifying {kata.id} ..."):
                 verdict = verify_kata(kata, _options(args), jobs=args.jobs, stressed=args.stressed)
-            out.print(verdict.summary(), markup=False, highlight=False)
+            out.print(verdict.summary(), markup=False, highlight=False, soft_wrap=True)
             out.print(f"  [dim]{verdict.timing()}[/]")
             for note in verdict.notes:
                 out.print(f"  [dim]{note}[/]", markup=True, highlight=False)
             for line in verdict.failures():
-                out.print(line, markup=False, highlight=False)
+                out.print(line, markup=False, highlight=False, soft_wrap=True)
             failed += not verdict.ok
     return 1 if failed else 0
 

@@ -13,10 +13,12 @@ For one kata it proves that
 
 To stay cheap, a mutant runs only the tests it names (and the public tests, in a sandbox of
 their own), the stub only the correctness tests, and the reference and each solution run once
-with performance on. With ``stressed=True`` (CI, ``kata verify --stressed``) a kata whose stress
+with performance on. With ``stressed=True`` (CI, ``kata verify --stressed``) the independent
+solutions are graded with performance off, and so is the reference where the kata's stress
 record is fresh (:func:`graders.stress.record_status`: same content, every gate of the reference
-and of each solution passed every run under load) grades them with performance off: the record
-already proves their gates, ``runs`` times each; the performance mutants still run their gates.
+and of each solution passed every run under load): the record proves their gates, ``runs``
+times each; without a fresh record the solutions' gates are not timed (a note says so) and the
+reference's are timed live. The performance mutants always run their gates.
 Correctness runs use ``jobs`` workers; runs that time performance go one
 at a time, after them, so no gate is timed beside another grading run. Stability of the gates
 under load is ``kata stress``'s job (:mod:`graders.stress`). Each phase's wall time is kept in
@@ -181,8 +183,9 @@ def verify_kata(
         options: grading options (device, perf, seed, Redis URL); the defaults otherwise.
         jobs: correctness runs at once.
         on_check: called with each check as it ends (progress display).
-        stressed: when the kata's stress record is fresh and covers every solution, grade the
-            reference and the solutions with performance off (the record proves their gates).
+        stressed: grade the solutions with performance off, and the reference too when the
+            kata's stress record is fresh and covers every solution (the record proves their
+            gates); without a fresh record, a note says the solutions' gates were not timed.
     """
     base = options or GradeOptions()
     start = time.monotonic()
@@ -206,19 +209,24 @@ def verify_kata(
         if on_check:
             on_check(check)
 
-    full_options = base
+    reference_options = solution_options = base
     if stressed and base.perf and perf_names:
         from .stress import record_status
 
         fresh, why = record_status(kata, solutions=set(solutions))
+        solution_options = _with(base, perf=False)
         if fresh:
-            full_options = _with(base, perf=False)
+            reference_options = solution_options
             verdict.notes.append(
                 f"gates of the reference and solutions from the stress record ({why})"
             )
-    full = [("reference", _reference_files(kata), str(kata.reference_dir), full_options)]
+        else:
+            verdict.notes.append(
+                f"solutions' gates NOT timed: {why}; `kata stress {kata.id}` times them"
+            )
+    full = [("reference", _reference_files(kata), str(kata.reference_dir), reference_options)]
     full += [
-        (f"solution {name}", files, f"solutions/{name}", full_options)
+        (f"solution {name}", files, f"solutions/{name}", solution_options)
         for name, files in solutions.items()
     ]
     parallel: list[tuple[Callable[[], Check], Mutant | None]] = [
