@@ -182,7 +182,9 @@ def run_worker(url: str, *, burst: bool = False, name: str | None = None) -> Non
     from rq.serializers import JSONSerializer
 
     class KataWorker(Worker):
-        def get_heartbeat_ttl(self, job) -> int:  # noqa: ANN001 - RQ's signature
+        def get_heartbeat_ttl(self, job, *args, **kwargs) -> int:  # noqa: ANN001, ARG002
+            # RQ's signature grows between versions (3.0 passes working_time=): a worker that
+            # raised TypeError here quit after its first grade longer than HEARTBEAT_S.
             return int(HEARTBEAT_S + GRACE_S)
 
     worker = KataWorker([_queue(url)], connection=_connection(url), serializer=JSONSerializer,

@@ -108,11 +108,18 @@ def test_cohort_matches_grading_alone(toy_kata, tmp_path):
         assert cohort["score"] == alone.score and cohort["status"] == alone.status
 
 
-def kata_cli(*args, root, **kw):
+def kata_cli(*args, root, log=None, **kw):
+    """``kata ARGS`` in its own session; its output to a pipe, or to the file ``log`` (a
+    long-lived process nobody reads, such as a worker, must not block on a full pipe)."""
     env = {**os.environ, "KATA_KIT_ROOT": str(root)}
-    return subprocess.Popen([sys.executable, "-m", "graders.cli", *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, **kw)  # fmt: skip
+    out = subprocess.PIPE if log is None else open(log, "w")  # noqa: SIM115 - the child's
+    try:
+        return subprocess.Popen([sys.executable, "-m", "graders.cli", *map(str, args)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True, **kw)  # fmt: skip
+    finally:
+        if log is not None:
+            out.close()
 
 
 def test_killed_client_loses_nothing(toy_root, tmp_path):
@@ -154,7 +161,15 @@ def test_queue_exactly_once_with_a_killed_worker(toy_root, real_redis_url, tmp_p
         (subs / f"s{i}" / "toy.py").write_text(body)
     out = tmp_path / "out"
     workers = [
-        kata_cli("worker", "--queue", url, "--name", f"w{i}-{os.getpid()}", root=toy_root)
+        kata_cli(
+            "worker",
+            "--queue",
+            url,
+            "--name",
+            f"w{i}-{os.getpid()}",
+            root=toy_root,
+            log=tmp_path / f"worker{i}.log",
+        )  # fmt: skip
         for i in range(2)
     ]
     try:
@@ -165,8 +180,12 @@ def test_queue_exactly_once_with_a_killed_worker(toy_root, real_redis_url, tmp_p
         deadline = time.monotonic() + 120
         while victim is None and time.monotonic() < deadline:  # a worker with a job in hand
             for w in workers:
-                kids = psutil.Process(w.pid).children(recursive=True)
-                if any("pytest" in " ".join(k.cmdline()) for k in kids if k.is_running()):
+                try:
+                    kids = psutil.Process(w.pid).children(recursive=True)
+                    busy = any("pytest" in " ".join(k.cmdline()) for k in kids if k.is_running())
+                except psutil.Error:  # a child ended while we looked
+                    continue
+                if busy:
                     victim = w
                     break
             time.sleep(0.1)
@@ -174,7 +193,15 @@ def test_queue_exactly_once_with_a_killed_worker(toy_root, real_redis_url, tmp_p
         for proc in psutil.Process(victim.pid).children(recursive=True):
             proc.kill()
         os.killpg(victim.pid, signal.SIGKILL)
-        text, _ = client.communicate(timeout=900)  # a busy CI machine: 8 grades on one worker
+        try:
+            text, _ = client.communicate(timeout=900)  # a busy machine: 8 grades on one worker
+        except subprocess.TimeoutExpired:
+            client.kill()
+            logs = "\n".join(
+                f"--- worker{i}.log\n" + (tmp_path / f"worker{i}.log").read_text()[-3000:]
+                for i in range(2)
+            )
+            raise AssertionError(f"the cohort did not end in 900 s\n{logs}") from None
         assert client.returncode == 0, text
     finally:
         for w in workers:
