@@ -68,6 +68,7 @@ def measure(kata, students, options, out: Path):
 
 
 @pytest.mark.slow
+@pytest.mark.alone  # --jobs 2 can only be 2x faster with both cores free of other tests
 def test_cohort_gate(tmp_path):
     """--jobs 2 takes <= 1.15 x (sum of single-grade times) / 2; scores equal grading alone.
 
