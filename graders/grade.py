@@ -195,6 +195,11 @@ def _sandbox_error(rep: ChildReport) -> str:
             return f"the submission's process crashed (or exited) during {display_name(nodeid)}"
         if event == "procs":
             return f"the submission started too many processes during {display_name(nodeid)}"
+        if event == "unstartable":
+            return (
+                f"the grading machine could not start a sandbox during {display_name(nodeid)}; "
+                "this is not the submission's fault: grade it again"
+            )
     return ""
 
 

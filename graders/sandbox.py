@@ -287,7 +287,7 @@ class Sandbox:
         try:
             if zygote is not None:
                 self._root = self._fork_from(zygote, contestant_end)
-            else:
+            if self._root is None:
                 argv, env = self._command(contestant_end.fileno())
                 self.proc = subprocess.Popen(
                     argv, env=env, stdin=subprocess.DEVNULL, stdout=self._out,
@@ -365,9 +365,10 @@ class Sandbox:
         argv = [_python(), "-I", "-S", "-c", BOOT.format(rt=str(rt)), str(fd), json.dumps(config)]
         return argv, env
 
-    def _fork_from(self, zygote: ZygoteAddress, contestant_end: socket.socket) -> int:
+    def _fork_from(self, zygote: ZygoteAddress, contestant_end: socket.socket) -> int | None:
         """Ask the zygote for a contestant; returns its host pid (the process that waits for
-        the grade's namespaces)."""
+        the grade's namespaces), or ``None`` when the zygote cannot be reached (the caller
+        then starts the sandbox cold)."""
         spec = self.spec
         files = {
             name: base64.b64encode(Path(path).read_bytes()).decode()
@@ -376,7 +377,11 @@ class Sandbox:
         request = {"files": files, "serve": serve_config(spec), "env": dict(spec.env)}
         ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         ctl.settimeout(60)
-        ctl.connect(zygote.socket)
+        try:
+            ctl.connect(zygote.socket)
+        except OSError:  # the zygote is gone: this sandbox starts cold
+            ctl.close()
+            return None
         data = json.dumps(request).encode()
         socket.send_fds(
             ctl, [struct.pack("!I", len(data))], [contestant_end.fileno(), self._out.fileno()]
@@ -641,13 +646,15 @@ class Zygote:
         }
         boot = "import sys; sys.path.insert(0, '/kata/rt'); from kata_bridge.zygote import main; main()"
         argv += [_python(), "-I", "-S", "-c", boot, json.dumps(config)]
-        self.log = Path(output_dir) / f"zygote-{os.getpid()}-{id(self)}.log"
+        self.log = Path(output_dir) / f"{self.dir.name}.log"  # unique: a fresh log per zygote
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(argv, env=sandbox_env(spec), stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=subprocess.STDOUT, close_fds=True)  # fmt: skip
         deadline = time.monotonic() + 120
         sock = self.dir / "ctl" / "zygote.sock"
-        while not sock.exists():
+        # the socket file appears at bind(), before listen(): a connect in between is refused,
+        # so wait for the line the zygote prints once it listens
+        while b"zygote: ready" not in self.log.read_bytes():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 text = self.log.read_text(errors="replace")[-2000:]
                 self.stop()

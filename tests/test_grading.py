@@ -213,3 +213,23 @@ def test_seed_is_secret_by_default_and_repeatable(toy_kata, submit, toy_referenc
     a = grade_folder(toy_kata, folder, GradeOptions(perf=False))
     b = grade_folder(toy_kata, folder, GradeOptions(perf=False))
     assert a.seed != b.seed
+
+
+def test_a_sandbox_the_machine_could_not_start_makes_the_grade_an_error():
+    """A test that failed because no sandbox could be started (``SandboxError``: the judge
+    plugin marks it ``unstartable``) is the grading machine's fault: the grade's status is
+    ``error`` with a reason saying so, never a plain ``fail`` charged to the candidate."""
+    from graders.grade import _overall_status, _Run, _run_error
+    from graders.process import ChildOutcome
+    from graders.report import ChildReport
+
+    outcome = ChildOutcome(
+        returncode=1, signal=None, timed_out=False, oom=False, wall_s=1.0, output=""
+    )
+    record = {"status": "failed", "properties": {"sandbox_event": "unstartable"}}
+    run = _Run(outcome, ChildReport(tests={"test_hidden.py::test_add[0]": record}, exitstatus=1))
+    reason = _run_error(run, "cpu")
+    assert "could not start a sandbox" in reason and "not the submission's fault" in reason
+    assert _overall_status([], run, reason) == "error"
+    plain = {"status": "failed", "properties": {}}
+    assert _run_error(_Run(outcome, ChildReport(tests={"t": plain}, exitstatus=1)), "cpu") == ""

@@ -276,3 +276,24 @@ def test_forbidden_names_raise_in_the_contestant(probe_file, tmp_path):
             probe(box).np_sum([1.0, 2.0])
     finally:
         box.stop()
+
+
+def test_a_zygote_is_ready_when_it_listens_and_a_lost_one_means_a_cold_start(probe_file, tmp_path):
+    """``Zygote`` returns only once its socket accepts connections (the file exists from
+    ``bind()``, before ``listen()``: CI once saw every sandbox of a grade refused there), and a
+    sandbox whose zygote cannot be reached starts cold instead of failing the grade."""
+    z = Zygote(SandboxSpec("zygote", {}, [], ["numpy"]), ["numpy"], tmp_path)
+    try:
+        conn = socket.socket(socket.AF_UNIX)
+        conn.connect(z.address.socket)  # refused if it were not yet listening
+        conn.close()
+        address = z.address
+    finally:
+        z.stop()
+    spec = SandboxSpec("contestant", {"probe.py": probe_file}, ["probe"], ["numpy"], memory_mb=512)
+    sandbox = Sandbox(spec, output_dir=tmp_path, zygote=address)
+    try:
+        assert sandbox.proc is not None  # started cold: the zygote is gone
+        assert probe(sandbox).np_sum([1, 2]) == 3.0
+    finally:
+        sandbox.stop()

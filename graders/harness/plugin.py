@@ -44,6 +44,7 @@ SANDBOX_EVENTS = {
     "procs": "the submission's process started too many processes and was killed",
     "crashed": "the submission's process ended during this test (a crash or an exit)",
     "broken": "this test was stopped in the middle of a call into the submission",
+    "unstartable": "the grading machine could not start a sandbox (not the submission's fault)",
 }
 
 
@@ -494,9 +495,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
     session = getattr(item.config, "_kata_session", None)
-    if session is None or call.when != "call":
+    if session is None:
         return
     report = outcome.get_result()
+    if call.excinfo is not None:
+        from graders.sandbox import SandboxError
+
+        if call.excinfo.errisinstance(SandboxError):  # the machine's problem: the grade errs
+            report.user_properties.append(("sandbox_event", "unstartable"))
+            return
+    if call.when != "call":
+        return
     box = session.current("contestant")
     if box is not None:
         before, offset = getattr(item, "_kata_offset", (None, 0))
