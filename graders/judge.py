@@ -9,7 +9,10 @@ Grading, collection and ``kata stress`` all go through :func:`run_judge`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import psutil
 
 from .catalog import Kata
 from .command import pytest_argv
@@ -59,6 +62,7 @@ def run_judge(
             warm.lease(kata) if warm is not None and files is not None else contextlib.nullcontext()
         )
         with lease as zygote:
+            also = _forked_by(zygote.pid) if zygote is not None else None
             argv = pytest_argv(
                 kata, wd, seed=seed, device=device, markers=markers, select=select,
                 redis_url=redis_url, isolation=isolation, collect_only=collect_only, extra=extra,
@@ -68,8 +72,24 @@ def run_judge(
                 argv, cwd=wd.work, env=child_env(wd.tmp), timeout_s=timeout_s,
                 memory_mb=2 * kata.meta.memory_mb + JUDGE_MEMORY_MB, rlimit_data=False,
                 server=warm.server if warm is not None and warm.server.alive else None,
+                also=also,
             )  # fmt: skip
         return JudgeRun(outcome, read_report(wd.report))
     finally:
         if not keep_workdir:
             wd.cleanup()
+
+
+def _forked_by(zygote_pid: int) -> Callable[[], list[psutil.Process]]:
+    """The processes a zygote (host pid of its bubblewrap) forks from now on: during one lease
+    they are all the grade's sandboxes, which are not descendants of the judge."""
+    try:
+        root = psutil.Process(zygote_pid)
+        before = {p.pid for p in [root, *root.children(recursive=True)]}
+    except psutil.Error:
+        return list
+
+    def new() -> list[psutil.Process]:
+        return [p for p in root.children(recursive=True) if p.pid not in before]
+
+    return new

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,13 +84,25 @@ def child_env(tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _group_rss(root: psutil.Process) -> int:
-    total = 0
+def _tree(root: psutil.Process, also: Callable[[], list[psutil.Process]] | None) -> list:
+    """``root``, its live descendants, and ``also()`` (processes of the same grade that are not
+    its descendants: the sandboxes a warm zygote forked for it)."""
     try:
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0
-    for proc in procs:
+        return []
+    if also is not None:
+        try:
+            procs += also()
+        except psutil.Error:
+            pass
+    return procs
+
+
+def _group_rss(root: psutil.Process, also=None) -> int:
+    """Resident bytes of :func:`_tree`."""
+    total = 0
+    for proc in _tree(root, also):
         try:
             total += proc.memory_info().rss
         except psutil.Error:
@@ -97,14 +110,10 @@ def _group_rss(root: psutil.Process) -> int:
     return total
 
 
-def _group_cpu(root: psutil.Process) -> float:
-    """CPU seconds (user + system) of ``root`` and every live descendant."""
+def _group_cpu(root: psutil.Process, also=None) -> float:
+    """CPU seconds (user + system) of :func:`_tree`."""
     total = 0.0
-    try:
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    for proc in procs:
+    for proc in _tree(root, also):
         try:
             times = proc.cpu_times()
             total += times.user + times.system
@@ -147,6 +156,7 @@ def run_child(
     rlimit_data: bool = True,
     poll_s: float = 0.05,
     server=None,
+    also: Callable[[], list[psutil.Process]] | None = None,
 ) -> ChildOutcome:
     """Run ``argv`` (a Python command line, ``argv[0]`` is replaced by this interpreter) and
     wait for it under the limits.
@@ -161,6 +171,8 @@ def run_child(
             maps large regions).
         server: a :class:`graders.forkserver.ForkServer` to fork the child from (``argv``
             must then be a pytest command line), instead of starting a new interpreter.
+        also: the child's processes that are not its descendants (sandboxes forked by a
+            zygote), counted in its memory and, at a timeout, in its CPU share.
     """
     cmd = [sys.executable, *argv[1:]]
     prefix: list[str] = []
@@ -203,10 +215,10 @@ def run_child(
                 if time.monotonic() - start > timeout_s:
                     timed_out = True
                     if watched is not None:  # was it running, or starved by a busy machine?
-                        cpu_share = _group_cpu(watched) / max(1e-9, time.monotonic() - start)
+                        cpu_share = _group_cpu(watched, also) / max(1e-9, time.monotonic() - start)
                     _kill_group(pgid)
                     break
-                if limit_bytes and watched and _group_rss(watched) > limit_bytes:
+                if limit_bytes and watched and _group_rss(watched, also) > limit_bytes:
                     oom = True
                     _kill_group(pgid)
                     break

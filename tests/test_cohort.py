@@ -267,3 +267,30 @@ def test_an_interrupted_cohort_resumes_to_the_same_gradebook(toy_root, tmp_path)
             assert result.status != "oom" and result.digest == result.content_digest(), path
     assert cohort(out).wait(600) == 0
     assert rows(out) == rows(straight)
+
+
+def test_a_hang_on_a_warm_zygote_is_counted_and_does_not_outlive_its_grade(toy_kata, submit):
+    """In a cohort the sandboxes are forked by a warm zygote, not by the judge: a submission
+    spinning at import still counts as running (its CPU share at the timeout is the sandbox's,
+    so the cohort does not take it for starved), and once the judge is killed at the grade's
+    timeout no process of the grade keeps spinning."""
+    from graders.warm import warm_processes
+
+    folder = submit({"toy.py": "while True:\n    pass\n"})
+    with warm_processes([toy_kata], 1) as warm:
+        if warm is None:
+            pytest.skip("no warm processes here (they need bubblewrap)")
+        result = grade_folder(toy_kata, folder, GradeOptions(seed=1, timeout_s=6))
+        assert result.status == "timeout"
+        share = result.machine.get("cpu_share_at_timeout")
+        assert share is not None and share >= 0.3, result.machine
+        (zygote,) = warm._zygotes.values()
+        kids = psutil.Process(zygote.proc.pid).children(recursive=True)
+        settled = {p.pid for p in kids}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # only the zygote's own processes stay
+            left = [p for p in kids if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            busy = [p for p in left if p.cpu_percent(interval=0.2) > 50]
+            if not busy:
+                break
+        assert not busy, f"still spinning after the grade: {busy} of {settled}"

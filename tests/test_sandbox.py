@@ -94,6 +94,14 @@ def np_sum(xs):
     import numpy
     return float(numpy.sum(xs))
 
+def spin():
+    import threading
+    def loop():
+        while True:
+            pass
+    threading.Thread(target=loop, daemon=True).start()
+    return True
+
 def count():
     global N
     N = globals().get("N", 0) + 1
@@ -295,5 +303,22 @@ def test_a_zygote_is_ready_when_it_listens_and_a_lost_one_means_a_cold_start(pro
     try:
         assert sandbox.proc is not None  # started cold: the zygote is gone
         assert probe(sandbox).np_sum([1, 2]) == 3.0
+    finally:
+        sandbox.stop()
+
+
+def test_a_contestant_dies_with_its_judge_s_connection(zygote, probe_file, tmp_path):
+    """A judge killed at its grade's timeout never runs ``stop()``: the zygote sees the control
+    connection close and kills the contestants it forked for it, even one spinning in a loop
+    (a cohort once kept such orphans burning a core for the rest of the run)."""
+    spec = SandboxSpec("contestant", {"probe.py": probe_file}, ["probe"], ["numpy"], memory_mb=512)
+    sandbox = Sandbox(spec, output_dir=tmp_path, zygote=zygote)
+    try:
+        assert probe(sandbox).spin() is True
+        procs = [psutil.Process(pid) for pid in sandbox.pids()]
+        assert len(procs) >= 2  # the zygote's child and the grandchild that serves
+        sandbox._ctl.close()  # what the judge's death does to its end of the connection
+        gone, alive = psutil.wait_procs(procs, timeout=15)
+        assert not alive, f"still running after the judge went away: {alive}"
     finally:
         sandbox.stop()

@@ -15,7 +15,9 @@ files, reseeds the random generators, drops every capability (bounding set, ambi
 permitted; no new privileges) and serves the judge (:func:`.serve.run`). Nothing a grade writes
 survives it, and killing the grandchild ends every process of the grade. The zygote stays
 single-threaded, so forking it is safe; it reports each child's exit to the connection that
-asked for it.
+asked for it. When that connection closes (the judge ended, or was killed at its timeout), the
+zygote kills the contestants it forked for it: a contestant stuck in a loop never outlives its
+grade.
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ import struct
 import sys
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x08000000
-PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 24, 38, 47
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = (
+    1,
+    4,
+    24,
+    38,
+    47,
+)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND = 1, 2, 4, 32, 4096
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.prctl.argtypes = [
@@ -129,6 +137,8 @@ def _child(request: dict, channel: int, log: int, tmp_bytes: int) -> None:
     pid = os.fork()
     if pid == 0:
         try:
+            # killed with its parent: the zygote ends a grade by killing this process
+            _check(_LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
             _grandchild(request, channel, log, tmp_bytes)
         finally:
             os._exit(70)
@@ -202,8 +212,13 @@ def main() -> None:
                 got = _recv(sock)
             except (OSError, ValueError):
                 got = None
-            if got is None:
-                conns.remove(sock)
+            if got is None:  # the judge is gone (ended, or killed at its timeout): so is
+                conns.remove(sock)  # every contestant it asked for, even one stuck in a loop
+                for pid in [p for p, owner in owners.items() if owner is sock]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)  # its grandchild follows (PDEATHSIG)
+                    except OSError:
+                        pass
                 sock.close()
                 continue
             request, fds = got
