@@ -69,12 +69,6 @@ def measure(kata, students, options, out: Path):
 
 @pytest.mark.slow
 @pytest.mark.alone  # --jobs 2 can only be 2x faster with both cores free of other tests
-@pytest.mark.xfail(
-    strict=False,
-    reason="known regression since the judge/contestant split: alone on a quiet 2-core machine, "
-    "cohort --jobs 2 took 156.7 s against a single-grade sum of 187.6 s (ratio 1.67 > 1.15); "
-    "see the closing note of this stop",
-)
 def test_cohort_gate(tmp_path):
     """--jobs 2 takes <= 1.15 x (sum of single-grade times) / 2; scores equal grading alone.
 
@@ -84,7 +78,9 @@ def test_cohort_gate(tmp_path):
     kata = get_kata("diffusion_q_sample")
     subs = tmp_path / "subs"
     kinds = generate(kata, subs, N)
-    options = GradeOptions(seed=12345, timeout_s=20)
+    # a correct grade alone takes 16-20 s here (cold judge and sandboxes, three perf gates): the
+    # timeout leaves it 3x room, and the hanging submission costs it in both measurements
+    options = GradeOptions(seed=12345, timeout_s=60)
     students = discover(subs, tmp_path / "unpacked")
     ratios = []
     for attempt in (1, 2):
@@ -102,10 +98,13 @@ def test_cohort_gate(tmp_path):
         book = {row["student"]: row for row in csv.DictReader(fh)}
     for name, result in alone.items():
         expected = round(100 * result.score / result.max_score, 2)
-        assert float(book[name][kata.id]) == expected, (name, kinds[name], book[name], result.score)
+        lost = [(t.name, t.status, t.message[:200]) for t in result.tests if t.status != "passed"]
+        assert float(book[name][kata.id]) == expected, (name, kinds[name], book[name], lost)
     by_kind = {
         k: {float(book[n][kata.id]) for n in kinds if kinds[n] == k} for k in set(kinds.values())
     }
     assert by_kind["correct"] == {100.0}
-    assert all(70 <= p < 100 for p in by_kind["slow"])  # keeps correctness, loses performance
+    # slow: loses performance points, keeps (nearly all) correctness; the t-step loop's running
+    # product also drifts by tens of ulps in float64, which one correctness test sees
+    assert all(50 <= p < 100 for p in by_kind["slow"]), by_kind["slow"]
     assert by_kind["crash"] == {0.0} and by_kind["hang"] == {0.0}
