@@ -19,11 +19,32 @@ addopts = -q -p no:cacheprovider
 """
 
 
+def imports_note(kata: Kata) -> str:
+    """The paragraph appended to the candidate's statement: which modules a submission may
+    import (the kata's ``imports`` and the standard-library modules every kata allows,
+    :data:`graders.policy.BASELINE_MODULES`)."""
+    from .policy import BASELINE_MODULES
+
+    own = ", ".join(f"`{m}`" for m in kata.meta.imports) or "no third-party package"
+    extra = ("__future__", "typing_extensions")
+    std = ", ".join(f"`{m}`" for m in sorted(BASELINE_MODULES) if m not in extra)
+    return (
+        "\n\n---\n\n**Imports.** Your files may import "
+        f"{own}, and from the standard library {std} (and `__future__`, `typing_extensions`). "
+        "The grader's policy "
+        "check flags any other import, as it flags dynamic code, file and network access, and "
+        "reaching into the interpreter or the tests.\n"
+    )
+
+
 def candidate_files(kata: Kata) -> dict[str, bytes]:
-    """``{relative path: bytes}`` of the candidate view of ``kata``."""
+    """``{relative path: bytes}`` of the candidate view of ``kata``: the statement (with
+    :func:`imports_note` appended), ``kata.toml``, a ``pytest.ini``, the stubs and the public
+    tests."""
     src = kata.candidate_dir
+    statement = kata.statement.read_text(encoding="utf-8").rstrip("\n") + imports_note(kata)
     files: dict[str, bytes] = {
-        "README.md": kata.statement.read_bytes(),
+        "README.md": statement.encode("utf-8"),
         "kata.toml": (src / "kata.toml").read_bytes(),
         "pytest.ini": CANDIDATE_PYTEST_INI.encode(),
     }

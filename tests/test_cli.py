@@ -52,6 +52,9 @@ def test_start_test_grade_round_trip(toy_root, tmp_path):
         "tests",
         "toy.py",
     ]
+    statement = (work / "README.md").read_text()  # the statement, then what may be imported
+    assert statement.startswith((toy_root / "katas" / "toy" / "README.md").read_text().rstrip())
+    assert "**Imports.** Your files may import `numpy`" in statement and "`math`" in statement
     again = kata("start", "toy", work, root=toy_root)
     assert again.returncode == 2 and "not empty" in again.stderr
     assert kata("test", work, root=toy_root).returncode != 0  # the stub fails its public test
